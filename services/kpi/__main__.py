@@ -1,0 +1,18 @@
+"""Run the kpi service: `python -m services.kpi [--host H] [--port P]`."""
+
+import argparse
+
+import uvicorn
+
+
+def main() -> None:
+    """Serve the app with uvicorn."""
+    parser = argparse.ArgumentParser(prog="python -m services.kpi")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8004)
+    args = parser.parse_args()
+    uvicorn.run("services.kpi.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,6 @@
+"""Alembic environment of the parts service."""
+
+from services.parts.db import metadata
+from shared.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,6 @@
+"""Alembic environment of the reception service."""
+
+from services.reception.db import metadata
+from shared.migrations import run_env
+
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""Pitwall's shared library: contracts, outbox, consumer runner, auth, errors, observability."""

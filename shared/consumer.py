@@ -1,0 +1,300 @@
+"""Consumer runner: dedupe, handler writes and partition offsets in one DB transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.cloudevents import CloudEvent, MalformedEvent
+from shared.contracts.base import Event, EventRegistry
+from shared.db import InfraTables
+from shared.logs import event_id_var
+from shared.outbox import utcnow
+
+log = logging.getLogger("pitwall.consumer")
+
+Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
+
+
+def dead_letter_topic(group_id: str) -> str:
+    """Where a consumer group puts what it cannot parse or handle."""
+    return f"{group_id}.dlq"
+
+
+class ConsumerMetrics:
+    """Events consumed by outcome, and lag per partition."""
+
+    def __init__(self, registry: CollectorRegistry, group: str) -> None:
+        self._events = Counter(
+            "pitwall_consumer_events_total", "Events consumed, by outcome", ["group", "topic", "outcome"], registry=registry
+        )
+        self._lag = Gauge(
+            "pitwall_consumer_lag_events", "Events on the partition not yet processed", ["group", "topic", "partition"], registry=registry
+        )
+        self._group = group
+
+    def count(self, topic: str, outcome: str, n: int = 1) -> None:
+        """Count events by outcome: applied, duplicate, ignored, dead_lettered."""
+        if n:
+            self._events.labels(self._group, topic, outcome).inc(n)
+
+    def lag(self, tp: TopicPartition, value: int) -> None:
+        """Set the lag of a partition."""
+        self._lag.labels(self._group, tp.topic, str(tp.partition)).set(value)
+
+
+@dataclass
+class _Outcome:
+    applied: int = 0
+    duplicate: int = 0
+    ignored: int = 0
+    dead: int = 0
+
+
+class _SeekToStoredOffsets(ConsumerRebalanceListener):
+    def __init__(self, runner: ConsumerRunner) -> None:
+        self._runner = runner
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        # Batches are processed inline, so nothing is in flight when partitions go.
+        return None
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        await self._runner.seek_to_stored(list(assigned))
+
+
+class ConsumerRunner:
+    """Consumes topics with manual commits; the DB holds the offsets that count."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        tables: InfraTables,
+        *,
+        group_id: str,
+        topics: list[str],
+        bootstrap: str,
+        registry: EventRegistry,
+        handle: Handler,
+        metrics: ConsumerMetrics,
+        max_batch: int = 500,
+        after_db_commit: Callable[[], None] | None = None,
+    ) -> None:
+        """`after_db_commit` runs after each committed batch (the relay's wake-up; tests' crash point)."""
+        self._engine = engine
+        self._tables = tables
+        self.group_id = group_id
+        self._topics = topics
+        self._bootstrap = bootstrap
+        self._registry = registry
+        self._handle = handle
+        self._metrics = metrics
+        self._max_batch = max_batch
+        self._after_db_commit = after_db_commit
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._stopping = False
+        self.connected = False
+
+    async def run(self) -> None:
+        """Consume until stopped; reconnect with backoff when Kafka or the DB fails."""
+        backoff = 0.2
+        while not self._stopping:
+            try:
+                await self._start()
+                backoff = 0.2
+                while not self._stopping:
+                    await self.poll_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - retried: offsets in the DB make it safe
+                self.connected = False
+                log.warning("consumer %s failed, restarting in %.1fs: %s", self.group_id, backoff, exc)
+                await self._close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        await self._close()
+
+    async def stop(self) -> None:
+        """Finish the current batch and leave the group."""
+        self._stopping = True
+
+    async def poll_once(self, timeout_ms: int = 500) -> int:
+        """Fetch and process one round of batches; returns how many records were seen."""
+        assert self._consumer is not None
+        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_batch)
+        seen = 0
+        for tp, records in batches.items():
+            if records:
+                await self._process(tp, records)
+                seen += len(records)
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is not None:
+                self._metrics.lag(tp, max(0, highwater - await self._consumer.position(tp)))
+        return seen
+
+    async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
+        """Position each partition at the offset stored with the projection."""
+        assert self._consumer is not None
+        offsets = await self._stored_offsets()
+        for tp in partitions:
+            stored = offsets.get((tp.topic, tp.partition))
+            if stored is None:
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, stored)
+
+    async def _process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+        dead: list[tuple[ConsumerRecord, str]] = []
+        outcome = _Outcome()
+        try:
+            async with AsyncSession(self._engine, expire_on_commit=False) as session:
+                async with session.begin():
+                    await self._apply_all(session, records, dead, outcome)
+                    await self._store_offset(session, tp, records[-1].offset + 1)
+                    await self._dead_letter(dead)
+                if self._after_db_commit is not None:
+                    self._after_db_commit()
+        except (OperationalError, DBAPIError):
+            # The DB, not the event, failed: go back to the stored offset and try again.
+            await self.seek_to_stored([tp])
+            raise
+        self._metrics.count(tp.topic, "applied", outcome.applied)
+        self._metrics.count(tp.topic, "duplicate", outcome.duplicate)
+        self._metrics.count(tp.topic, "ignored", outcome.ignored)
+        self._metrics.count(tp.topic, "dead_lettered", outcome.dead)
+        assert self._consumer is not None
+        try:
+            await self._consumer.commit({tp: records[-1].offset + 1})
+        except Exception as exc:  # noqa: BLE001 - the DB offset is the truth; Kafka's is for lag tools
+            log.info("kafka offset commit failed (DB offset kept): %s", exc)
+
+    async def _apply_all(
+        self, session: AsyncSession, records: list[ConsumerRecord], dead: list[tuple[ConsumerRecord, str]], outcome: _Outcome
+    ) -> None:
+        parsed: list[tuple[ConsumerRecord, CloudEvent]] = []
+        for record in records:
+            try:
+                parsed.append((record, CloudEvent.from_record(record.headers, record.value)))
+            except MalformedEvent as exc:
+                dead.append((record, f"malformed: {exc}"))
+        done = await self._already_processed(session, [ce.id for _, ce in parsed])
+        for record, cloud_event in parsed:
+            if cloud_event.id in done:
+                outcome.duplicate += 1
+                continue
+            done.add(cloud_event.id)
+            reason = await self._apply_one(session, cloud_event, outcome)
+            if reason is not None:
+                dead.append((record, reason))
+            await session.execute(
+                self._tables.processed_event.insert().values(
+                    consumer=self.group_id, event_id=cloud_event.id, processed_at=utcnow()
+                )
+            )
+        outcome.dead = len(dead)
+
+    async def _apply_one(self, session: AsyncSession, cloud_event: CloudEvent, outcome: _Outcome) -> str | None:
+        event_class = self._registry.get(cloud_event.type)
+        if event_class is None:
+            outcome.ignored += 1
+            return None
+        token = event_id_var.set(cloud_event.id)
+        try:
+            event = event_class.model_validate(cloud_event.data)
+        except ValidationError as exc:
+            return f"invalid data for {cloud_event.type}: {exc.errors(include_url=False)}"
+        try:
+            async with session.begin_nested():
+                await self._handle(session, cloud_event, event)
+        except (OperationalError, DBAPIError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the partition
+            log.exception("handler failed for event %s", cloud_event.id)
+            return f"handler failed: {type(exc).__name__}: {exc}"
+        finally:
+            event_id_var.reset(token)
+        outcome.applied += 1
+        return None
+
+    async def _already_processed(self, session: AsyncSession, ids: list[str]) -> set[str]:
+        if not ids:
+            return set()
+        table = self._tables.processed_event
+        statement = select(table.c.event_id).where(table.c.consumer == self.group_id, table.c.event_id.in_(ids))
+        return set((await session.execute(statement)).scalars())
+
+    async def _store_offset(self, session: AsyncSession, tp: TopicPartition, next_offset: int) -> None:
+        table = self._tables.consumer_offset
+        insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+        await session.execute(
+            insert(table)
+            .values(consumer=self.group_id, topic=tp.topic, partition=tp.partition, next_offset=next_offset)
+            .on_conflict_do_update(
+                index_elements=[table.c.consumer, table.c.topic, table.c.partition], set_={"next_offset": next_offset}
+            )
+        )
+
+    async def _stored_offsets(self) -> dict[tuple[str, int], int]:
+        table = self._tables.consumer_offset
+        statement = select(table.c.topic, table.c.partition, table.c.next_offset).where(table.c.consumer == self.group_id)
+        async with self._engine.connect() as connection:
+            return {(t, p): o for t, p, o in await connection.execute(statement)}
+
+    async def _dead_letter(self, dead: list[tuple[ConsumerRecord, str]]) -> None:
+        if not dead:
+            return
+        assert self._producer is not None
+        futures = []
+        for record, reason in dead:
+            log.error("dead-lettering %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+            headers = list(record.headers or ()) + [
+                ("dlq_reason", reason.encode()[:4000]),
+                ("dlq_topic", record.topic.encode()),
+                ("dlq_partition", str(record.partition).encode()),
+                ("dlq_offset", str(record.offset).encode()),
+                ("dlq_consumer", self.group_id.encode()),
+            ]
+            futures.append(
+                await self._producer.send(dead_letter_topic(self.group_id), value=record.value, key=record.key, headers=headers)
+            )
+        await asyncio.gather(*futures)
+
+    async def _start(self) -> None:
+        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, enable_idempotence=True, acks="all")
+        await self._producer.start()
+        self._consumer = AIOKafkaConsumer(
+            bootstrap_servers=self._bootstrap,
+            group_id=self.group_id,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            metadata_max_age_ms=5000,
+        )
+        self._consumer.subscribe(self._topics, listener=_SeekToStoredOffsets(self))
+        await self._consumer.start()
+        self.connected = True
+
+    async def _close(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        producer, self._producer = self._producer, None
+        for client in (consumer, producer):
+            if client is not None:
+                try:
+                    await asyncio.wait_for(client.stop(), timeout=10)
+                except Exception as exc:  # noqa: BLE001 - closing a broken client may fail; nothing to save
+                    log.debug("closing kafka client: %s", exc)

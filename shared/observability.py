@@ -1,0 +1,76 @@
+"""Per-app Prometheus registry, request timing and request ids."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from prometheus_client import CollectorRegistry, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.logs import request_id_var
+
+
+class RequestMetrics:
+    """ASGI middleware timing every request by route template, and tagging it with a request id."""
+
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry, service: str) -> None:
+        self._app = app
+        self._service = service
+        self._histogram = Histogram(
+            "pitwall_http_request_duration_seconds",
+            "HTTP request duration",
+            ["service", "method", "route", "status"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        request_id = _header(scope, b"x-request-id") or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self._app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            self._histogram.labels(self._service, scope["method"], template, str(status)).observe(time.perf_counter() - started)
+            request_id_var.reset(token)
+
+
+class BodyLimit:
+    """ASGI middleware refusing bodies larger than the limit with 413."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self._app = app
+        self._max = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = _header(scope, b"content-length")
+            if length is not None and length.isdigit() and int(length) > self._max:
+                from shared.problems import problem_response
+
+                response = problem_response(413, "Payload too large", f"request bodies are limited to {self._max} bytes", scope["path"])
+                await response(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None

@@ -1,0 +1,112 @@
+"""RFC 9457 problem details for every error a service returns."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("pitwall.errors")
+
+
+class Problem(BaseModel):
+    """The body of every 4xx/5xx answer."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "content": {PROBLEM_JSON: {}}, "description": text}
+    for code, text in {
+        400: "Bad request",
+        401: "Missing or invalid bearer token",
+        403: "The token's role or sites do not allow this",
+        404: "Not found (or not visible to this token)",
+        409: "Conflict with the current state",
+        412: "The resource changed since it was read (stale ETag)",
+        413: "Request body too large",
+        422: "Invalid input",
+        500: "Internal error",
+    }.items()
+}
+
+
+class ProblemError(Exception):
+    """Raise to answer with a problem document."""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> None:
+        super().__init__(detail or title)
+        self.headers = headers
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.type = type_
+        self.extensions = extensions
+
+
+def not_found(what: str, ident: str) -> ProblemError:
+    """A 404 naming what was not found."""
+    return ProblemError(404, "Not found", f"{what} {ident!r} does not exist", type_="/problems/not-found")
+
+
+def conflict(detail: str, *, state: str, allowed: list[str]) -> ProblemError:
+    """A 409 for an illegal state transition, with the current state and the allowed steps."""
+    return ProblemError(409, "Illegal transition", detail, type_="/problems/illegal-transition", state=state, allowed=allowed)
+
+
+def problem_response(status: int, title: str, detail: str | None, instance: str, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
+    """A JSONResponse holding a problem document."""
+    body = {"type": type_, "title": title, "status": status, "instance": instance}
+    if detail is not None:
+        body["detail"] = detail
+    body.update(extensions)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Turn every raised error into problem+json."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(exc.status, exc.title, exc.detail, request.url.path, type_=exc.type, headers=exc.headers, **exc.extensions)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
+        return problem_response(422, "Invalid input", detail, request.url.path, type_="/problems/validation", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", request.url.path)
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"

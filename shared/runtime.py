@@ -1,0 +1,190 @@
+"""One place that wires a service together: DB, outbox relay, consumer, metrics and the FastAPI app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from shared.auth import Principal
+from shared.cloudevents import CloudEvent
+from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
+from shared.contracts.base import Event, EventRegistry
+from shared.db import InfraTables, create_engine
+from shared.kafka_admin import ensure_topics
+from shared.logs import configure_logging
+from shared.migrations import upgrade_to_head
+from shared.observability import BodyLimit, RequestMetrics
+from shared.outbox import OutboxMetrics, OutboxRelay
+from shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.settings import ServiceSettings
+from shared.uow import IdempotentReplay, UnitOfWork, idempotency_of
+
+log = logging.getLogger("pitwall.runtime")
+
+EventHandler = Callable[[UnitOfWork, Any], Awaitable[None]]
+
+
+class Runtime:
+    """Everything a running service holds: engine, relay, consumer, metrics."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        infra: InfraTables,
+        *,
+        publishes: Iterable[str] = (),
+        handlers: Mapping[type[Event], EventHandler] | None = None,
+        migrate: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
+        """`migrate(engine)` defaults to the service's Alembic migrations."""
+        self.settings = settings
+        self.service = settings.service_name
+        self.infra = infra
+        self.engine = create_engine(settings.resolved_database_url())
+        self.metrics = CollectorRegistry(auto_describe=True)
+        self.relay = OutboxRelay(
+            self.engine, infra, settings.kafka_bootstrap, OutboxMetrics(self.metrics, self.service),
+            poll_seconds=settings.relay_poll_seconds,
+        )
+        self._publishes = list(publishes)
+        self._handlers = dict(handlers or {})
+        self.consumer: ConsumerRunner | None = None
+        if self._handlers:
+            registry = EventRegistry()
+            registry.register(*self._handlers)
+            group = settings.resolved_consumer_group()
+            self.consumer = ConsumerRunner(
+                self.engine, infra, group_id=group, topics=sorted({cls.topic for cls in self._handlers}),
+                bootstrap=settings.kafka_bootstrap, registry=registry, handle=self._dispatch,
+                metrics=ConsumerMetrics(self.metrics, group), after_db_commit=self.relay.wake,
+            )
+        self._tasks: list[asyncio.Task[None]] = []
+        self._migrate = migrate or (lambda engine: upgrade_to_head(engine, self.service))
+
+    async def _dispatch(self, session: AsyncSession, cloud_event: CloudEvent, event: Event) -> None:
+        uow = UnitOfWork(session, self.infra, self.service)
+        await self._handlers[type(event)](uow, event)
+
+    def unit_of_work(self, idempotency: tuple[str, str, str] | None = None) -> UnitOfWork:
+        """A fresh unit of work."""
+        session = AsyncSession(self.engine, expire_on_commit=False)
+        return UnitOfWork(session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency)
+
+    async def start(self) -> None:
+        """Migrate the DB, then start the relay and the consumer in the background."""
+        configure_logging(self.service, self.settings.log_level)
+        await self._migrate(self.engine)
+        if self.settings.run_relay or self.settings.run_consumer:
+            self._tasks.append(asyncio.create_task(self._kafka_loops(), name=f"{self.service}-kafka"))
+
+    async def _kafka_loops(self) -> None:
+        topics = list(self._publishes)
+        if self.consumer is not None:
+            topics += [*{cls.topic for cls in self._handlers}, dead_letter_topic(self.consumer.group_id)]
+        backoff = 0.2
+        while True:
+            try:
+                await ensure_topics(self.settings.kafka_bootstrap, sorted(set(topics)))
+                break
+            except Exception as exc:  # noqa: BLE001 - Kafka may come up after us
+                log.warning("kafka not reachable yet (%s); retrying", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+        loops = []
+        if self.settings.run_relay:
+            loops.append(self.relay.run())
+        if self.settings.run_consumer and self.consumer is not None:
+            loops.append(self.consumer.run())
+        await asyncio.gather(*loops)
+
+    async def stop(self) -> None:
+        """Stop the loops and close the DB."""
+        await self.relay.stop()
+        if self.consumer is not None:
+            await self.consumer.stop()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.relay.stop()
+        await self.engine.dispose()
+
+    async def ready(self) -> dict[str, bool]:
+        """Whether the DB answers and the Kafka clients are connected."""
+        checks = {"database": False, "kafka": self.relay.connected or (self.consumer is not None and self.consumer.connected)}
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
+            log.warning("database not ready: %s", exc)
+        if not self.settings.run_relay and not self.settings.run_consumer:
+            checks["kafka"] = True
+        return checks
+
+
+def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], version: str = "1.0.0") -> FastAPI:
+    """A FastAPI app with problem+json errors, health, readiness, metrics and request timing."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app.state.runtime = runtime
+    app.state.settings = runtime.settings
+    app.state.jwt_secret = runtime.settings.jwt_secret.get_secret_value()
+    install_problem_handlers(app)
+
+    @app.exception_handler(IdempotentReplay)
+    async def _replay(request: Request, exc: IdempotentReplay) -> JSONResponse:
+        return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
+
+    @app.get("/healthz", tags=["health"], responses={})
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    async def readyz() -> JSONResponse:
+        """The DB and Kafka are reachable."""
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
+
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)
+    app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
+    return app
+
+
+async def open_uow(request: Request, principal: Principal) -> UnitOfWork:
+    """A unit of work for this request under its Idempotency-Key; raises IdempotentReplay on a retry."""
+    runtime: Runtime = request.app.state.runtime
+    uow = runtime.unit_of_work(await idempotency_of(request, principal))
+    try:
+        await uow.check_replay()
+    except BaseException:
+        await uow.session.close()
+        raise
+    return uow

@@ -1,0 +1,100 @@
+"""`./dev run`: the whole system on one machine — local Kafka, every service on SQLite files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tools.localkafka import KafkaToolError, LocalKafka
+
+ROOT = Path(__file__).resolve().parent.parent
+SERVICES: dict[str, int] = {"reception": 8001, "workshop": 8002, "parts": 8003, "kpi": 8004}
+
+
+def _ready(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+def _wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"run: {name} exited with code {process.returncode}; see .data/logs/{name}.log")
+        if _ready(port):
+            return
+        time.sleep(0.2)
+    raise SystemExit(f"run: {name} was not ready within {timeout:.0f}s; see .data/logs/{name}.log")
+
+
+def main() -> int:
+    """Start everything, print where it is, and stop it all on Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="./dev run")
+    parser.add_argument("--data-dir", default=str(ROOT / ".data"))
+    parser.add_argument("--kafka-port", type=int, default=9092)
+    args = parser.parse_args()
+    data_dir = Path(args.data_dir).resolve()
+    logs = data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    broker = LocalKafka(data_dir / "kafka", port=args.kafka_port, controller_port=args.kafka_port + 1)
+    try:
+        broker.ensure_jars()
+        broker.start()
+    except KafkaToolError as exc:
+        print(f"run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Kafka        {broker.bootstrap}")
+
+    env = {**os.environ, "PITWALL_DATA_DIR": str(data_dir), "PITWALL_KAFKA_BOOTSTRAP": broker.bootstrap}
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    stopping = False
+
+    def stop_all(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    try:
+        for name, port in SERVICES.items():
+            log = open(logs / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child for its lifetime
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
+            )
+        for name, port in SERVICES.items():
+            _wait_ready(name, port, processes[name])
+            print(f"{name:<12} http://127.0.0.1:{port}  (API docs: /docs, metrics: /metrics)")
+        print(f"Logs in {logs}. Tokens: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
+        print("Press Ctrl-C to stop everything.")
+        while not stopping:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"run: {name} exited with code {process.returncode}; stopping", file=sys.stderr)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        for process in processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        broker.stop()
+        print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
