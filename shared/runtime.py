@@ -44,8 +44,9 @@ class Runtime:
         publishes: Iterable[str] = (),
         handlers: Mapping[type[Event], EventHandler] | None = None,
         migrate: Callable[[Any], Awaitable[None]] | None = None,
+        loops: Iterable[Callable[[Runtime], Awaitable[None]]] = (),
     ) -> None:
-        """`migrate(engine)` defaults to the service's Alembic migrations."""
+        """`migrate(engine)` defaults to the service's Alembic migrations; `loops` run in the background."""
         self.settings = settings
         self.service = settings.service_name
         self.infra = infra
@@ -69,6 +70,7 @@ class Runtime:
             )
         self._tasks: list[asyncio.Task[None]] = []
         self._migrate = migrate or (lambda engine: upgrade_to_head(engine, self.service))
+        self._loops = list(loops)
 
     async def _dispatch(self, session: AsyncSession, cloud_event: CloudEvent, event: Event) -> None:
         uow = UnitOfWork(session, self.infra, self.service)
@@ -85,6 +87,8 @@ class Runtime:
         await self._migrate(self.engine)
         if self.settings.run_relay or self.settings.run_consumer:
             self._tasks.append(asyncio.create_task(self._kafka_loops(), name=f"{self.service}-kafka"))
+        for loop in self._loops:
+            self._tasks.append(asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}"))
 
     async def _kafka_loops(self) -> None:
         topics = list(self._publishes)
