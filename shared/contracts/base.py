@@ -20,9 +20,17 @@ class Event(BaseModel):
     site_id: str
     occurred_at: datetime
 
+    @classmethod
+    def aggregate_key(cls) -> str:
+        """The field naming the aggregate: `<aggregate>_id`, or `<aggregate>_number` (a part)."""
+        for key in (f"{cls.aggregate}_id", f"{cls.aggregate}_number"):
+            if key in cls.model_fields:
+                return key
+        raise TypeError(f"{cls.__name__} has no {cls.aggregate}_id or {cls.aggregate}_number field")
+
     def aggregate_id(self) -> str:
         """The id of the aggregate whose per-aggregate sequence this event advances."""
-        return str(getattr(self, f"{self.aggregate}_id"))
+        return str(getattr(self, self.aggregate_key()))
 
 
 class EventRegistry:
