@@ -56,6 +56,7 @@ class PartsRequestReceived(_Request):
     origin: str  # "workshop" | "counter"
     requested_at: datetime
     lines: list[RequestLine]
+    requested_by: str | None = None
 
 
 class PartsReserved(_Request):
@@ -80,13 +81,27 @@ class PartsBackordered(_Request):
     part_number: str
     quantity: Decimal
     expected_at: datetime | None = None
+    continues_backorder_id: str | None = None  # set when this is what a partly filled backorder still lacks
 
 
 class BackorderFilled(_Request):
+    """Stock went to a backorder and was issued; a partial fill names the backorder carrying the rest."""
+
     type: ClassVar[str] = "pitwall.parts.backorder.filled.v1"
     backorder_id: str
     part_number: str
     quantity: Decimal
+    request_line_id: str | None = None
+    remainder_backorder_id: str | None = None
+
+
+class BackorderRescheduled(_Request):
+    """The supplier gave a (new) expected date for an open backorder."""
+
+    type: ClassVar[str] = "pitwall.parts.backorder.rescheduled.v1"
+    backorder_id: str
+    part_number: str
+    expected_at: datetime | None = None
 
 
 class PartsReturned(_Request):
@@ -98,6 +113,7 @@ class PartsReturned(_Request):
     unit_cost: Decimal
     unit_price: Decimal
     reason: str = ""
+    request_line_id: str | None = None
 
 
 class PartsReceived(_Part):
@@ -133,6 +149,7 @@ EVENTS: tuple[type[Event], ...] = (
     PartsIssued,
     PartsBackordered,
     BackorderFilled,
+    BackorderRescheduled,
     PartsReturned,
     PartsReceived,
     StockAdjusted,
