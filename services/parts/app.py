@@ -2,13 +2,19 @@
 
 from fastapi import FastAPI
 
+from services.parts.api import ROUTERS
 from services.parts.db import infra
+from services.parts.handlers import HANDLERS
+from services.parts.problems import install_domain_errors
 from services.parts.settings import PartsSettings
+from shared.contracts.parts import TOPIC
 from shared.runtime import Runtime, build_app
 
 
 def create_app(settings: PartsSettings | None = None) -> FastAPI:
-    """The parts app, wired to its DB and Kafka."""
+    """The parts app, wired to its DB and Kafka; it serves the workshop's parts requests."""
     settings = settings or PartsSettings()
-    runtime = Runtime(settings, infra)
-    return build_app(runtime, title="Pitwall parts", routers=[])
+    runtime = Runtime(settings, infra, publishes=[TOPIC], handlers=HANDLERS)
+    app = build_app(runtime, title="Pitwall parts", routers=ROUTERS)
+    install_domain_errors(app)
+    return app
