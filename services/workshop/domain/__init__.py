@@ -1,0 +1,1 @@
+"""Pure rules of the workshop floor: job states, dispatch checks, clocks and stale detection."""
