@@ -1,14 +1,239 @@
 """The reception service's own tables (no other service reads them)."""
 
-from sqlalchemy import MetaData
-from sqlalchemy.orm import registry
-from sqlmodel import SQLModel
+from __future__ import annotations
 
-from shared.db import InfraTables
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, MetaData, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from shared.db import InfraTables, UtcDateTime
 
 metadata = MetaData()
 infra = InfraTables(metadata)
 
 
+class DecimalType(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, text on SQLite (which has no exact decimal)."""
+
+    impl = Numeric(18, 4)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Any) -> Any:
+        """Text on SQLite."""
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(18, 4))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
+        """Store as given (text on SQLite)."""
+        if value is None:
+            return None
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        """The same figure on both databases: no trailing zeros, no exponent."""
+        if value is None:
+            return None
+        number = Decimal(str(value))
+        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
+def _dec(nullable: bool = False) -> Any:
+    return Field(sa_column=Column(DecimalType(), nullable=nullable))
+
+
+def _at(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
+
+
+def _json() -> Any:
+    return Field(sa_column=Column(JSON, nullable=False))
+
+
 class Table(SQLModel, registry=registry(metadata=metadata)):
     """Base of the reception service's SQLModel tables, on its own metadata."""
+
+
+class Site(Table, table=True):
+    __tablename__ = "site"
+    site_id: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=200)
+    time_zone: str = Field(max_length=64)
+    labour_rate: Decimal = _dec()
+    technician_cost_rate: Decimal = _dec()
+    tax_rate: Decimal = _dec()
+    opening_hours: list[dict[str, Any]] = _json()
+    slot_minutes: int
+    slot_capacity: int
+    quick_lane_capacity: int
+    comeback_window_days: int
+    next_ro_number: int = 1
+    version: int = 1
+    created_at: datetime = _at(nullable=False)
+    updated_at: datetime = _at(nullable=False)
+
+
+class Customer(Table, table=True):
+    __tablename__ = "customer"
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(index=True, max_length=100)
+    name: str = Field(max_length=200)
+    phone: str = Field(max_length=40)
+    phone_digits: str = Field(index=True, max_length=40)
+    email: str | None = Field(default=None, max_length=200)
+    consent_contact: bool = False
+    consent_marketing: bool = False
+    version: int = 1
+    created_at: datetime = _at(nullable=False)
+
+
+class Vehicle(Table, table=True):
+    __tablename__ = "vehicle"
+    __table_args__ = (UniqueConstraint("site_id", "vin", name="uq_vehicle_site_vin"),)
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(index=True, max_length=100)
+    vin: str = Field(max_length=17)
+    plate: str = Field(max_length=20)
+    plate_key: str = Field(index=True, max_length=20)
+    make: str = Field(max_length=60)
+    model: str = Field(max_length=60)
+    year: int
+    mileage: int
+    customer_id: str | None = Field(default=None, max_length=40)
+    version: int = 1
+    created_at: datetime = _at(nullable=False)
+
+
+class Appointment(Table, table=True):
+    __tablename__ = "appointment"
+    __table_args__ = (Index("ix_appointment_slot", "site_id", "lane", "slot_start"),)
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    customer_id: str = Field(max_length=40)
+    vehicle_id: str = Field(max_length=40)
+    lane: str = Field(max_length=20)
+    slot_start: datetime = _at(nullable=False)
+    slot_end: datetime = _at(nullable=False)
+    concern: str = Field(default="", max_length=1000)
+    status: str = Field(max_length=20)
+    visit_id: str | None = Field(default=None, max_length=40)
+    cancel_reason: str = Field(default="", max_length=500)
+    booked_by: str = Field(max_length=200)
+    booked_at: datetime = _at(nullable=False)
+    version: int = 1
+
+
+class Visit(Table, table=True):
+    __tablename__ = "visit"
+    __table_args__ = (Index("ix_visit_site_arrived", "site_id", "arrived_at"),)
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    vehicle_id: str = Field(index=True, max_length=40)
+    customer_id: str | None = Field(default=None, max_length=40)
+    appointment_id: str | None = Field(default=None, max_length=40)
+    arrived_at: datetime = _at(nullable=False)
+    status: str = Field(max_length=20)  # waiting | ro_opened
+    repair_order_id: str | None = Field(default=None, max_length=40)
+    recall_status: str = Field(max_length=20)
+    recall_campaigns: list[dict[str, Any]] = _json()
+    recorded_by: str = Field(max_length=200)
+
+
+class RepairOrder(Table, table=True):
+    __tablename__ = "repair_order"
+    __table_args__ = (
+        UniqueConstraint("site_id", "ro_number", name="uq_repair_order_number"),
+        Index("ix_repair_order_site_state", "site_id", "state"),
+    )
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    ro_number: str = Field(max_length=30)
+    ro_seq: int
+    visit_id: str = Field(max_length=40, unique=True)
+    vehicle_id: str = Field(index=True, max_length=40)
+    customer_id: str = Field(index=True, max_length=40)
+    advisor: str = Field(max_length=200)
+    ro_type: str = Field(max_length=40)
+    state: str = Field(max_length=30)
+    mileage_in: int
+    mileage_out: int | None = None
+    arrived_at: datetime = _at(nullable=False)
+    opened_at: datetime = _at(nullable=False)
+    promised_at: datetime | None = _at()
+    ready_at: datetime | None = _at()
+    invoiced_at: datetime | None = _at()
+    delivered_at: datetime | None = _at()
+    cancelled_at: datetime | None = _at()
+    cancel_reason: str = Field(default="", max_length=500)
+    is_comeback: bool = False
+    comeback_of: str | None = Field(default=None, max_length=40)
+    comeback_reason: str = Field(default="", max_length=500)
+    comeback_set_by_hand: bool = False
+    last_qc_at: datetime | None = _at()
+    last_qc_passed: bool = False
+    qc_failures: int = 0
+    recall_status: str = Field(max_length=20)
+    recall_campaigns: list[dict[str, Any]] = _json()
+    next_line_position: int = 1
+    version: int = 1
+
+
+class JobLine(Table, table=True):
+    __tablename__ = "job_line"
+    id: str = Field(primary_key=True, max_length=40)
+    repair_order_id: str = Field(index=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    position: int
+    op_code: str = Field(max_length=40)
+    description: str = Field(max_length=500)
+    complaint: str = Field(default="", max_length=1000)
+    pay_type: str = Field(max_length=20)
+    sold_hours: Decimal = _dec()
+    labour_rate: Decimal = _dec()
+    parts_estimate: Decimal = _dec()
+    required_skill: str | None = Field(default=None, max_length=60)
+    campaign_number: str | None = Field(default=None, max_length=60)
+    status: str = Field(max_length=20)
+    proposed_at: datetime | None = _at()
+    decided_at: datetime | None = _at()
+    decided_by: str | None = Field(default=None, max_length=200)
+    decision_method: str | None = Field(default=None, max_length=20)
+    decision_recorded_by: str | None = Field(default=None, max_length=200)
+    decline_reason: str = Field(default="", max_length=500)
+    started_at: datetime | None = _at()
+    completed_at: datetime | None = _at()
+    rework_at: datetime | None = _at()
+
+
+class PartsMovement(Table, table=True):
+    __tablename__ = "parts_movement"
+    __table_args__ = (
+        UniqueConstraint("repair_order_id", "request_id", "request_line_id", "kind", "occurred_at", name="uq_parts_movement"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    repair_order_id: str = Field(index=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    request_id: str = Field(max_length=100)
+    request_line_id: str = Field(max_length=100)
+    job_line_id: str | None = Field(default=None, max_length=40)
+    part_number: str = Field(max_length=60)
+    kind: str = Field(max_length=20)  # issued | returned
+    quantity: Decimal = _dec()
+    unit_cost: Decimal = _dec()
+    unit_price: Decimal = _dec()
+    occurred_at: datetime = _at(nullable=False)
+
+
+class Invoice(Table, table=True):
+    __tablename__ = "invoice"
+    id: str = Field(primary_key=True, max_length=40)
+    repair_order_id: str = Field(max_length=40, unique=True)
+    site_id: str = Field(max_length=100)
+    issued_at: datetime = _at(nullable=False)
+    issued_by: str = Field(max_length=200)
+    figures: dict[str, Any] = _json()

@@ -1,0 +1,1 @@
+"""Thin routers: auth and validation, one use case, a read model back."""

@@ -1,0 +1,30 @@
+"""The advisor's day view."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import AwareDatetime
+
+from services.reception import queries
+from services.reception.api.common import READ, local_day, reading, site_in_path
+from services.reception.schemas.day import DayView
+from shared.auth import Principal
+from shared.http import PageParams, page_params
+from shared.outbox import utcnow
+
+router = APIRouter(tags=["day view"])
+
+
+@router.get("/sites/{site_id}/day")
+async def day_view(
+    site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
+    at: AwareDatetime | None = Query(None, description="the moment waits and lateness are measured to; now when absent"),
+    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+) -> DayView:
+    """Appointments, arrivals waiting, ROs awaiting approval, ready for pickup, and overdue against their promise."""
+    moment = at or utcnow()
+    async with reading(request) as session:
+        site = await site_in_path(session, principal, site_id)
+        return await queries.day_view(session, site, local_day(site, day, moment), moment, page)

@@ -1,0 +1,1 @@
+"""API models: `XCreate`/`XUpdate`/`XPatch` inputs (extra fields refused) and `XRead` outputs."""

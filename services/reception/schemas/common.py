@@ -1,0 +1,32 @@
+"""Field types every API model shares."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Ident = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Hours = Annotated[Decimal, Field(ge=0, le=999, max_digits=7, decimal_places=2, description="hours, at most 2 decimals")]
+Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="money, at most 2 decimals")]
+TaxRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4, description="0.13 for 13 %")]
+Mileage = Annotated[int, Field(ge=0, le=5_000_000)]
+
+
+class Input(BaseModel):
+    """Every request body: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Timed(Input):
+    """A write that may say when it happened on the device."""
+
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When it happened on the device (with time zone); now when absent"
+    )

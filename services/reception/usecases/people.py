@@ -1,0 +1,63 @@
+"""Customers and vehicles of a site."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlmodel import select
+
+from services.reception.db import Customer, Vehicle
+from services.reception.domain.errors import Conflict
+from services.reception.schemas.people import CustomerCreate, CustomerPatch, VehicleCreate, VehiclePatch, phone_digits, plate_key
+from services.reception.usecases import store
+from shared.uow import UnitOfWork
+
+
+async def create_customer(uow: UnitOfWork, site_id: str, body: CustomerCreate, at: datetime) -> Customer:
+    """A new customer."""
+    customer = Customer(id=str(uuid.uuid4()), site_id=site_id, phone_digits=phone_digits(body.phone), created_at=at, **body.model_dump())
+    uow.session.add(customer)
+    return customer
+
+
+async def change_customer(uow: UnitOfWork, customer: Customer, body: CustomerPatch) -> Customer:
+    """Change the fields given."""
+    values = {k: getattr(body, k) for k in body.model_fields_set}
+    if values.get("phone"):
+        values["phone_digits"] = phone_digits(values["phone"])
+    values = {k: v for k, v in values.items() if v is not None or k == "email"}
+    if store.changed(customer, values):
+        customer.version += 1
+    return customer
+
+
+async def _vin_free(uow: UnitOfWork, site_id: str, vin: str, vehicle_id: str | None = None) -> None:
+    found = (await uow.session.exec(select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.vin == vin))).first()
+    if found is not None and found.id != vehicle_id:
+        raise Conflict(f"a vehicle with VIN {vin} already exists at this site", vehicle_id=found.id)
+
+
+async def create_vehicle(uow: UnitOfWork, site_id: str, body: VehicleCreate, at: datetime) -> Vehicle:
+    """A new vehicle (one per VIN and site)."""
+    await _vin_free(uow, site_id, body.vin)
+    if body.customer_id is not None:
+        await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site_id)
+    vehicle = Vehicle(id=str(uuid.uuid4()), site_id=site_id, plate_key=plate_key(body.plate), created_at=at, **body.model_dump())
+    uow.session.add(vehicle)
+    return vehicle
+
+
+async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch) -> Vehicle:
+    """Change the fields given."""
+    values = {k: getattr(body, k) for k in body.model_fields_set}
+    values = {k: v for k, v in values.items() if v is not None or k == "customer_id"}
+    if values.get("vin"):
+        await _vin_free(uow, vehicle.site_id, values["vin"], vehicle.id)
+    if values.get("customer_id"):
+        await store.referenced(uow.session, Customer, "customer_id", values["customer_id"], vehicle.site_id)
+    if values.get("plate"):
+        values["plate_key"] = plate_key(values["plate"])
+    if store.changed(vehicle, values):
+        vehicle.version += 1
+    return vehicle
