@@ -111,7 +111,7 @@ def check_quantity(quantity: Decimal, unit: Unit | None, *, what: str = "quantit
 def split_request(requested: Decimal, available: Decimal) -> tuple[Decimal, Decimal]:
     """(reserved now, backordered) for a line: reserve what is available, backorder the rest."""
     reserved = min(requested, max(available, ZERO))
-    return reserved, requested - reserved
+    return plain(reserved), plain(requested - reserved)
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ def plan_fills(queue: Sequence[QueuedBackorder], available: Decimal) -> list[Fil
         if left <= 0:
             break
         filled = min(backorder.quantity, left)
-        fills.append(Fill(backorder.backorder_id, filled, backorder.quantity - filled))
+        fills.append(Fill(backorder.backorder_id, plain(filled), plain(backorder.quantity - filled)))
         left -= filled
     return fills
 
@@ -161,7 +161,7 @@ def shrink_reservations(newest_first: Iterable[Held], excess: Decimal) -> list[H
             break
         quantity = min(held.quantity, left)
         if quantity > 0:
-            taken.append(Held(held.request_line_id, quantity))
+            taken.append(Held(held.request_line_id, plain(quantity)))
             left -= quantity
     return taken
 
@@ -182,7 +182,7 @@ class LineState:
     @property
     def outstanding(self) -> Decimal:
         """What the job still waits for."""
-        return self.requested - self.issued
+        return plain(self.requested - self.issued)
 
     def check_issue(self, quantity: Decimal) -> None:
         """Refuse to issue more than is reserved for the line."""
@@ -200,7 +200,7 @@ class LineState:
 
     def check_return(self, quantity: Decimal) -> None:
         """Refuse to take back more than was issued and not yet returned."""
-        returnable = self.issued - self.returned
+        returnable = plain(self.issued - self.returned)
         if quantity > returnable:
             raise NotEnoughIssued(
                 f"line {self.request_line_id} has {plain(returnable)} issued and not returned; cannot return {plain(quantity)}",

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.parts.db import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement, Supersession
-from services.parts.domain import ZERO, BackorderStatus, Held, LineState, MovementKind
+from services.parts.domain import ZERO, BackorderStatus, Held, LineState, MovementKind, plain
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Figures:
     @property
     def available(self) -> Decimal:
         """On hand and not held for a request."""
-        return self.on_hand - self.reserved
+        return plain(self.on_hand - self.reserved)
 
 
 async def get_part(session: AsyncSession, site_id: str, part_number: str) -> Part | None:
@@ -125,7 +125,7 @@ async def line_states(session: AsyncSession, request_id: str) -> dict[str, tuple
         StockMovement.request_id == request_id).group_by(StockMovement.request_line_id, StockMovement.kind)
     for line_id, kind, total in await session.execute(moved):
         if kind == MovementKind.ISSUE:
-            states[line_id][1].issued = -(total or ZERO)
+            states[line_id][1].issued = ZERO - (total or ZERO)
         elif kind == MovementKind.RETURN:
             states[line_id][1].returned = total or ZERO
     waiting = select(Backorder.request_line_id, func.sum(Backorder.quantity)).where(

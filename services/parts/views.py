@@ -170,7 +170,7 @@ async def count_read(session: AsyncSession, count: StockCount) -> CountRead:
         count_id=count.count_id, site_id=count.site_id, reason=count.reason, counted_at=count.counted_at,
         recorded_by=count.recorded_by,
         lines=[CountLineRead(part_number=r.part_number, on_hand_before=r.on_hand_before, counted_quantity=r.counted,
-                             difference=r.counted - r.on_hand_before) for r in rows],
+                             difference=domain.plain(r.counted - r.on_hand_before)) for r in rows],
     )
 
 

@@ -105,7 +105,7 @@ async def count(uow: UnitOfWork, site_id: str, actor: Actor, reason: str, lines:
     for number in sorted(parts):
         part = parts[number]
         before = await store.one_figures(session, site_id, number)
-        difference = counted[number] - before.on_hand
+        difference = domain.plain(counted[number] - before.on_hand)
         session.add(CountLine(count_id=stock_count.count_id, part_number=number, on_hand_before=before.on_hand,
                               counted=counted[number]))
         if difference == 0:
@@ -116,7 +116,7 @@ async def count(uow: UnitOfWork, site_id: str, actor: Actor, reason: str, lines:
             counted_quantity=counted[number],
         ))
         if counted[number] < before.reserved:
-            await _backorder_lost_reservations(uow, part, before.reserved - counted[number], actor)
+            await _backorder_lost_reservations(uow, part, domain.plain(before.reserved - counted[number]), actor)
         elif difference > 0:
             await fill_backorders(uow, part, actor)
     await check_reorder(uow, [parts[n] for n in sorted(parts)], actor.at)
