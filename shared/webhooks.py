@@ -14,6 +14,8 @@ TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 SECRET_PREFIX = "whsec_"
 VERSION = "v1"
+# the development default shared by the OEM simulator and the dealer side; never used in a deployment
+DEV_WEBHOOK_SECRET = "whsec_cGl0d2FsbC1vZW0td2ViaG9vay1kZXYtc2VjcmV0"
 
 
 class WebhookVerificationError(Exception):
