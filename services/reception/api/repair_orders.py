@@ -109,7 +109,7 @@ async def deliver(
 async def cancel(
     repair_order_id: str, body: Cancellation, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> RepairOrderRead:
-    """Cancel an RO no work has started on."""
+    """Cancel an RO before it is ready."""
     return await ro_write(request, response, principal, repair_order_id, body.occurred_at,
                           lambda uow, site, ro, at: repair_orders.cancel(uow, ro, body.reason, at))
 

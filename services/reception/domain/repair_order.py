@@ -49,7 +49,7 @@ ALLOWED: dict[RoState, tuple[RoAction, ...]] = {
     RoState.OPEN: (*_EDITING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
     RoState.AWAITING_APPROVAL: (*_EDITING, *_DECIDING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
     RoState.APPROVED: (*_EDITING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
-    RoState.IN_PROGRESS: (*_EDITING, *_DECIDING, RoAction.FLAG_COMEBACK),
+    RoState.IN_PROGRESS: (*_EDITING, *_DECIDING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
     # A line may still change at READY: the invoice restates its sold hours.
     RoState.READY: (RoAction.CHANGE_LINE, RoAction.INVOICE, RoAction.FLAG_COMEBACK),
     RoState.INVOICED: (RoAction.DELIVER, RoAction.FLAG_COMEBACK),
@@ -61,7 +61,8 @@ _LINE_ALLOWED: dict[LineStatus, tuple[RoAction, ...]] = {
     LineStatus.DRAFT: (RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL),
     LineStatus.PROPOSED: (RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.APPROVE_LINE, RoAction.DECLINE_LINE),
     LineStatus.APPROVED: (RoAction.CHANGE_LINE, RoAction.REMOVE_LINE),
-    LineStatus.DECLINED: (RoAction.REMOVE_LINE,),
+    # A customer who declined may change their mind: the line can be put to them again.
+    LineStatus.DECLINED: (RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL),
 }
 
 # Ready, invoiced, delivered and cancelled are never derived from the lines.

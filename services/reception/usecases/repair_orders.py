@@ -150,7 +150,7 @@ async def request_approval(uow: UnitOfWork, ro: RepairOrder, body: ApprovalReque
         chosen = [_line(lines, line_id) for line_id in dict.fromkeys(body.job_line_ids)]
     for line in chosen:
         require_line(facts(line), RoAction.REQUEST_APPROVAL, line.id)
-        line.status, line.proposed_at = LineStatus.PROPOSED.value, at
+        line.status, line.proposed_at, line.decline_reason = LineStatus.PROPOSED.value, at, ""
     await uow.publish(ApprovalRequested(site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, job_line_ids=[c.id for c in chosen]))
     await settle_ro(uow, ro, lines, at)
     ro.version += 1
@@ -182,7 +182,7 @@ async def decide(uow: UnitOfWork, ro: RepairOrder, line_id: str, body: Decision,
 
 
 async def cancel(uow: UnitOfWork, ro: RepairOrder, reason: str, at: datetime) -> None:
-    """Cancel an RO no one has started work on."""
+    """Cancel an RO before it is ready (the workshop stops any running clock)."""
     require(RoState(ro.state), RoAction.CANCEL)
     ro.state, ro.cancelled_at, ro.cancel_reason = RoState.CANCELLED.value, at, reason
     await uow.publish(RepairOrderCancelled(site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, reason=reason))
