@@ -15,22 +15,23 @@ from tools.localkafka import KafkaToolError, LocalKafka
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVICES: dict[str, int] = {"reception": 8001, "workshop": 8002, "parts": 8003, "kpi": 8004}
+OEM_SIMULATOR_PORT = 8005
 
 
-def _ready(port: int) -> bool:
+def _ready(port: int, path: str = "/readyz") -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as response:
             return bool(response.status == 200)
     except OSError:
         return False
 
 
-def _wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+def _wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 60, path: str = "/readyz") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"run: {name} exited with code {process.returncode}; see .data/logs/{name}.log")
-        if _ready(port):
+        if _ready(port, path):
             return
         time.sleep(0.2)
     raise SystemExit(f"run: {name} was not ready within {timeout:.0f}s; see .data/logs/{name}.log")
@@ -55,7 +56,13 @@ def main() -> int:
         return 1
     print(f"Kafka        {broker.bootstrap}")
 
-    env = {**os.environ, "PITWALL_DATA_DIR": str(data_dir), "PITWALL_KAFKA_BOOTSTRAP": broker.bootstrap}
+    env = {
+        **os.environ,
+        "PITWALL_DATA_DIR": str(data_dir),
+        "PITWALL_KAFKA_BOOTSTRAP": broker.bootstrap,
+        "PITWALL_RECEPTION_OEM_BASE_URL": f"http://127.0.0.1:{OEM_SIMULATOR_PORT}",
+        "PITWALL_OEM_SIM_WEBHOOK_URL": f"http://127.0.0.1:{SERVICES['reception']}/warranty/webhooks/oem",
+    }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
@@ -71,9 +78,15 @@ def main() -> int:
             processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}", "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=log
             )
+        log = open(logs / "oem-simulator.log", "ab")  # noqa: SIM115 - handed to the child for its lifetime
+        processes["oem-simulator"] = subprocess.Popen(
+            [sys.executable, "-m", "tools.oem_simulator", "--port", str(OEM_SIMULATOR_PORT)], cwd=ROOT, env=env, stdout=log, stderr=log
+        )
         for name, port in SERVICES.items():
             _wait_ready(name, port, processes[name])
             print(f"{name:<12} http://127.0.0.1:{port}  (API docs: /docs, metrics: /metrics)")
+        _wait_ready("oem-simulator", OEM_SIMULATOR_PORT, processes["oem-simulator"], path="/healthz")
+        print(f"{'oem-simulator':<12} http://127.0.0.1:{OEM_SIMULATOR_PORT}  (a car maker's warranty system, simulated)")
         print(f"Logs in {logs}. Tokens: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
         print("Press Ctrl-C to stop everything.")
         while not stopping:
