@@ -16,11 +16,17 @@ from shared.uow import UnitOfWork
 DECLINED, REMOVED, CANCELLED = "declined", "line_removed", "repair_order_cancelled"
 
 
+class ForeignSite(Exception):
+    """An id already known under another site: the event is not applied (ids are unique across sites)."""
+
+
 async def _repair_order(uow: UnitOfWork, site_id: str, repair_order_id: str) -> RepairOrderRow:
     ro = await uow.session.get(RepairOrderRow, repair_order_id, with_for_update=True)
     if ro is None:
         ro = RepairOrderRow(id=repair_order_id, site_id=site_id)
         uow.session.add(ro)
+    elif ro.site_id != site_id:
+        raise ForeignSite(f"repair order {repair_order_id!r} belongs to site {ro.site_id!r}, not {site_id!r}")
     return ro
 
 
@@ -29,6 +35,8 @@ async def _job(uow: UnitOfWork, site_id: str, ro: RepairOrderRow, job_line_id: s
     if job is None:
         job = JobRow(id=job_line_id, site_id=site_id, repair_order_id=ro.id, ro_number=ro.ro_number, status=JobStatus.PROPOSED.value)
         uow.session.add(job)
+    elif job.site_id != site_id or job.repair_order_id != ro.id:
+        raise ForeignSite(f"job line {job_line_id!r} belongs to repair order {job.repair_order_id!r} of site {job.site_id!r}")
     return job
 
 
@@ -166,8 +174,10 @@ async def on_parts_backordered(uow: UnitOfWork, event: parts.PartsBackordered) -
 async def _parts_request(uow: UnitOfWork, request_id: str, site_id: str, job_id: str | None, when: datetime,
                          lines: list[dict[str, str]]) -> PartsRequestRow | None:
     request = await uow.session.get(PartsRequestRow, request_id, with_for_update=True)
-    if request is not None or job_id is None:
-        return request
+    if request is not None:
+        return request if request.site_id == site_id else None
+    if job_id is None:
+        return None
     job = await uow.session.get(JobRow, job_id)
     if job is None or job.site_id != site_id:
         return None
