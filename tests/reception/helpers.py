@@ -130,3 +130,18 @@ def line(op_code: str = "BRK01", hours: str = "1.5", **extra: Any) -> dict[str, 
     """A job line body."""
     return {"op_code": op_code, "description": "Replace front brake pads", "complaint": "squeal when braking",
             "sold_hours": hours, **extra}
+
+
+async def approve_all(desk: Desk, ro: dict[str, Any], at: datetime | None = None) -> dict[str, Any]:
+    """Put every draft line to the customer and approve each."""
+    stamp = {"occurred_at": iso(at)} if at else {}
+    ro = await desk.ok("POST", f"/repair-orders/{ro['id']}/request-approval", json=stamp)
+    for job in ro["lines"]:
+        ro = await desk.ok("POST", f"/repair-orders/{ro['id']}/lines/{job['id']}/approve",
+                           json={"by": "Wang Wei", "method": "in_person", **stamp})
+    return ro
+
+
+async def state_is(desk: Desk, ro_id: str, state: str) -> bool:
+    """Whether the RO reached a state."""
+    return bool((await desk.ok("GET", f"/repair-orders/{ro_id}"))["state"] == state)
