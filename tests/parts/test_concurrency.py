@@ -56,3 +56,38 @@ async def test_concurrent_requests_and_issues_of_the_last_units(database_url: st
         assert part["available"] == "0" and part["on_hand"] == part["reserved"]
         assert issued + d(part["reserved"]) == 35
         assert d(part["backordered"]) == 40 - 35
+
+
+async def test_mixed_traffic_on_two_parts_never_deadlocks_and_adds_up(database_url: str) -> None:
+    site = new_site()
+    app = create_app(settings(database_url))
+    async with running(app) as client:
+        clerk = Counter(client, site)
+        for number in ("A", "B"):
+            await clerk.part(number, reorder_point=3, reorder_quantity=5)
+        await clerk.receive(("A", 4), ("B", 4))
+        made = await asyncio.gather(*(clerk.request(("A", 1), ("B", 1), ro=f"ro-{i}") for i in range(8)))
+        stocked = [r for r in made if all(line["reserved"] == "1" for line in r["lines"])]
+        assert len(stocked) == 4
+        first_issued = await asyncio.gather(*(clerk.issue(r["request_id"]) for r in stocked[:2]))
+
+        def post(url: str, body: dict[str, object]):  # noqa: ANN202 - a pending request
+            return client.post(url, json=body, headers=clerk.headers)
+
+        returns = [post(f"/parts-requests/{r['request_id']}/return",
+                        {"request_line_id": r["lines"][0]["request_line_id"], "quantity": 1}) for r in first_issued]
+        receipts = [post(f"/sites/{site}/receipts", {"lines": [{"part_number": p, "quantity": 1}, {"part_number": q, "quantity": 1}]})
+                    for p, q in (("A", "B"), ("B", "A"))] * 3
+        issues = [post(f"/parts-requests/{r['request_id']}/issue", {}) for r in made if r not in stocked[:2]]
+        counts = [post(f"/sites/{site}/counts", {"lines": [{"part_number": "B", "counted_quantity": 9}]})]
+        answers = await asyncio.gather(*returns, *receipts, *issues, *counts)
+        assert all(a.status_code in (200, 201, 409) for a in answers), [a.text for a in answers if a.status_code >= 500]
+        assert sum(a.status_code == 409 for a in answers) <= len(issues)
+
+        for number in ("A", "B"):
+            part = await clerk.stock_of(number)
+            ledger = await clerk.ok("GET", f"/sites/{site}/parts/{number}/ledger", params={"limit": 200})
+            assert min(d(m["balance_after"]) for m in ledger["items"]) >= 0
+            assert d(part["on_hand"]) == sum((d(m["quantity"]) for m in ledger["items"]), Decimal(0))
+            assert 0 <= d(part["reserved"]) <= d(part["on_hand"])
+            assert d(part["available"]) == 0 or d(part["backordered"]) == 0

@@ -58,6 +58,10 @@ async def test_parts_requested_reserves_once_substitutes_and_backorders(tmp_path
         assert (pads["on_hand"], pads["reserved"], pads["available"]) == ("4", "2", "2")
         await clerk.ok("GET", f"/parts-requests/{bad}", expected=404)
 
+        special_line = request["lines"][2]["request_line_id"]
+        early = await clerk.issue(good, [(special_line, 1)], expected=409)
+        assert early["type"] == "/problems/not-enough-reserved"
+
         # The special-order part gets a catalogue entry and arrives: the waiting job gets it.
         await clerk.part("SPECIAL-X")
         receipt = await clerk.receive(("SPECIAL-X", 1))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from services.parts import domain, store
 from services.parts.db import Part, Supersession
 from services.parts.domain import Unit
@@ -53,7 +55,7 @@ async def create_part(uow: UnitOfWork, site_id: str, new: NewPart, actor: Actor)
         created_at=now, updated_at=now, **settings,
     )
     session.add(part)
-    await session.flush()
+    await _flush_or_conflict(uow, f"part {new.part_number!r} was just added by someone else")
     if new.supersedes is not None:
         await supersede(uow, site_id, new.supersedes, new.part_number, actor)
     await check_reorder(uow, [part], actor.at)
@@ -84,5 +86,13 @@ async def supersede(uow: UnitOfWork, site_id: str, old: str, new: str, actor: Ac
         session.add(row)
     else:
         row.new_part_number, row.recorded_by, row.recorded_at = new, actor.subject, utcnow()
-    await session.flush()
+    await _flush_or_conflict(uow, f"the supersession of {old!r} was just recorded by someone else; retry")
     return row
+
+
+async def _flush_or_conflict(uow: UnitOfWork, detail: str) -> None:
+    """Write now, so a concurrent insert of the same key is a 409 rather than a failed commit."""
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        raise ProblemError(409, "Conflict", detail, type_="/problems/concurrent-insert") from exc

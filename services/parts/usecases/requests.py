@@ -129,7 +129,8 @@ async def issue(uow: UnitOfWork, request: PartsRequest, actor: Actor, wanted: di
     per_part: dict[str, Decimal] = defaultdict(Decimal)
     for line_id, quantity in list(wanted.items()):
         line, state = states[line_id]
-        wanted[line_id] = quantity = domain.check_quantity(quantity, Unit(parts[line.part_number].unit),
+        part = parts.get(line.part_number)  # None: not in the catalogue yet, so nothing can be reserved
+        wanted[line_id] = quantity = domain.check_quantity(quantity, Unit(part.unit) if part else None,
                                                            what=f"quantity of line {line_id}")
         state.check_issue(quantity)
         per_part[line.part_number] += quantity
