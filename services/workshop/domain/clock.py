@@ -78,7 +78,8 @@ class OpenJobClock:
     start: datetime
     job_round: int
     sold_hours: Decimal
-    job_clocked_seconds: int  # every interval of the job (all technicians), a running one up to now
+    job_closed: timedelta  # the job's finished intervals (all technicians)
+    job_running_starts: tuple[datetime, ...]  # starts of every clock running on the job (all technicians)
     technician_clocked_out_at: datetime | None  # set when the technician is no longer clocked in
 
 
@@ -113,16 +114,32 @@ def stale_conditions(now: datetime, clocks: list[OpenJobClock], shifts: list[Ope
             since = max(clock.start, clock.technician_clocked_out_at)
             found[key] = StaleCondition(key, clock.site_id, StaleClockKind.JOB_PAST_CLOCK_OUT, clock.technician_id, clock.job_id, since)
         limit = timedelta(hours=float(clock.sold_hours * policy.sold_hours_factor)) + policy.job_grace
-        over = timedelta(seconds=clock.job_clocked_seconds) - limit
+        crossed = crossing_time(clock.job_closed, list(clock.job_running_starts), limit)
         key = f"job_over_sold_hours:{clock.job_id}:{clock.job_round}"
-        if over > timedelta(0) and key not in found:
-            since = max(clock.start, now - over)
-            found[key] = StaleCondition(key, clock.site_id, StaleClockKind.JOB_OVER_SOLD_HOURS, clock.technician_id, clock.job_id, since)
+        if crossed is not None and crossed < now and key not in found:
+            found[key] = StaleCondition(key, clock.site_id, StaleClockKind.JOB_OVER_SOLD_HOURS, clock.technician_id, clock.job_id, crossed)
     for shift in shifts:
         if shift.shift_end is not None and now > shift.shift_end + policy.shift_grace:
             key = f"shift_overrun:{shift.attendance_id}"
             found[key] = StaleCondition(key, shift.site_id, StaleClockKind.SHIFT_OVERRUN, shift.technician_id, None, shift.shift_end)
     return list(found.values())
+
+
+def crossing_time(closed: timedelta, running_starts: list[datetime], limit: timedelta) -> datetime | None:
+    """When a job's clocked time (finished intervals plus the clocks still running) reaches `limit`; None if no clock runs."""
+    if not running_starts:
+        return None
+    starts = sorted(running_starts)
+    remaining = limit - closed
+    if remaining <= timedelta(0):
+        return starts[0]
+    at, gained, rate = starts[0], timedelta(0), 0
+    for start in starts:
+        step = (start - at) * rate
+        if rate and gained + step >= remaining:
+            return at + (remaining - gained) / rate
+        gained, at, rate = gained + step, start, rate + 1
+    return at + (remaining - gained) / rate
 
 
 def hash_pin(pin: str, salt: bytes | None = None) -> str:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 
 from services.workshop.db import AttendanceRow, JobIntervalRow, JobRow, StaleFlagRow
-from services.workshop.domain.clock import OpenJobClock, OpenShift, Span, StaleCondition, StalePolicy, clocked_seconds, stale_conditions
+from services.workshop.domain.clock import OpenJobClock, OpenShift, StaleCondition, StalePolicy, stale_conditions
 from services.workshop.settings import WorkshopSettings
 from services.workshop.store import intervals_of_jobs, last_attendance, new_id, open_attendance
 from shared.contracts.workshop import StaleClockFlagged, StaleClockKind
@@ -44,22 +44,27 @@ async def current_conditions(uow: UnitOfWork, now: datetime, policy: StalePolicy
         if await open_attendance(session, interval.technician_id) is None:
             last = await last_attendance(session, interval.technician_id)
             out_at = last.end_at if last is not None and last.end_at is not None else interval.start_at
-        total = clocked_seconds([Span(i.start_at, i.end_at) for i in intervals[job.id]], now)
+        closed = sum(((i.end_at - i.start_at) for i in intervals[job.id] if i.end_at is not None), timedelta(0))
+        starts = tuple(i.start_at for i in intervals[job.id] if i.end_at is None)
         clocks.append(OpenJobClock(interval.id, interval.site_id, interval.technician_id, job.id, interval.start_at, job.rework_round,
-                                   job.sold_hours, total, out_at))
+                                   job.sold_hours, closed, starts, out_at))
     open_shifts = [OpenShift(a.id, a.site_id, a.technician_id, a.shift_end) for a in (await session.exec(shifts)).all()]
     return stale_conditions(now, clocks, open_shifts, policy)
 
 
 async def refresh_flags(uow: UnitOfWork, settings: WorkshopSettings, now: datetime, *, site_id: str | None = None,
                         flag_new: bool = True) -> int:
-    """Flag (once, with an event) every new stale clock; clear flags whose clock was fixed. Returns how many were flagged."""
+    """Flag every new stale clock (once per condition, with an event); clear flags whose clock was fixed. Returns how many were new."""
     session = uow.session
     conditions = await current_conditions(uow, now, policy_of(settings), site_id)
     by_key = {c.key: c for c in conditions}
-    known = set()
+    known: set[str] = set()
     if by_key:
-        known = set((await session.exec(select(StaleFlagRow.key).where(col(StaleFlagRow.key).in_(list(by_key))))).all())
+        for flag in (await session.exec(select(StaleFlagRow).where(col(StaleFlagRow.key).in_(list(by_key))))).all():
+            known.add(flag.key)
+            if flag.cleared_at is not None:  # the same condition is back: shown again, not published again
+                flag.cleared_at = None
+                session.add(flag)
     standing = select(StaleFlagRow).where(col(StaleFlagRow.cleared_at).is_(None))
     if site_id is not None:
         standing = standing.where(StaleFlagRow.site_id == site_id)
