@@ -67,6 +67,8 @@ async def test_jobs_and_qc_in_any_order_make_the_ro_ready_once_and_parts_become_
         assert [x["work"] for x in ro["lines"]] == ["complete", "complete", "not_started"]
         assert [(p["part_number"], p["job_line_id"], p["quantity"], p["amount"], p["cost"]) for p in ro["parts_lines"]] == [
             ("P-1", a, "2", "50.00", "20.00")]
+        day = await desk.ok("GET", f"/sites/{site}/day")
+        assert [r["id"] for r in day["ready_for_pickup"]["items"]] == [ro["id"]]
 
         # a later QC fail sends it back; the rework and a new pass make it ready again
         await publish(kafka, QcFailed(site_id=site, occurred_at=at(150), repair_order_id=ro["id"], inspector="qc-2", job_ids=[a],

@@ -25,6 +25,8 @@ router = APIRouter(tags=["arrivals"])
 async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal: Principal = Depends(WRITE)) -> VisitRead:
     """A vehicle arrives (walk-in or booked): the reception queue starts; recalls are checked within a time limit."""
     at = at_of(request, principal, body.occurred_at)
+    async with await open_uow(request, principal):
+        pass  # a retried request is answered here, without asking the OEM again
     async with reading(request) as session:
         await site_in_path(session, principal, site_id)
         vehicle, _ = await visits.arriving_vehicle(session, site_id, body)

@@ -10,7 +10,6 @@ from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Site
-from services.reception.schemas.sites import SiteRead
 from services.reception.settings import ReceptionSettings
 from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
@@ -22,9 +21,6 @@ from shared.runtime import Runtime
 WRITE = requires(Role.ADVISOR, Role.MANAGER)
 READ = requires()
 CONFIGURE = requires(Role.MANAGER)
-
-__all__ = ["CONFIGURE", "READ", "WRITE", "SiteRead", "at_of", "local_day", "reading", "settings_of", "site_in_path"]
-
 
 def settings_of(request: Request) -> ReceptionSettings:
     """The service's settings."""
