@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +33,11 @@ Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
 def dead_letter_topic(group_id: str) -> str:
     """Where a consumer group puts what it cannot parse or handle."""
     return f"{group_id}.dlq"
+
+
+def _database_down(exc: DBAPIError) -> bool:
+    """A lost or refused connection, as opposed to a write the data itself made fail (constraint, type)."""
+    return isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
 
 
 class ConsumerMetrics:
@@ -170,7 +175,7 @@ class ConsumerRunner:
                     await self._dead_letter(dead)
                 if self._after_db_commit is not None:
                     self._after_db_commit()
-        except (OperationalError, DBAPIError):
+        except (OperationalError, InterfaceError):
             # The DB, not the event, failed: go back to the stored offset and try again.
             await self.seek_to_stored([tp])
             raise
@@ -222,8 +227,11 @@ class ConsumerRunner:
         try:
             async with session.begin_nested():
                 await self._handle(session, cloud_event, event)
-        except (OperationalError, DBAPIError):
-            raise
+        except DBAPIError as exc:
+            if _database_down(exc):
+                raise
+            log.exception("handler's write refused for event %s", cloud_event.id)
+            return f"handler failed: {type(exc.orig).__name__}: {exc.orig}"
         except Exception as exc:  # noqa: BLE001 - a handler bug must not stop the partition
             log.exception("handler failed for event %s", cloud_event.id)
             return f"handler failed: {type(exc).__name__}: {exc}"

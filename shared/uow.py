@@ -101,7 +101,10 @@ class UnitOfWork:
                     409, "Request in flight", "the same Idempotency-Key was just used by a concurrent request; retry",
                     type_="/problems/idempotency-in-flight",
                 ) from exc
-            raise
+            raise ProblemError(
+                409, "Conflict", "the change conflicts with data saved meanwhile (a duplicate?); reload and retry",
+                type_="/problems/conflict",
+            ) from exc
         if self._on_commit is not None and self.published:
             self._on_commit()
 

@@ -76,6 +76,9 @@ async def on_note_written(uow: UnitOfWork, event: NoteWritten) -> None:
     """Project a note (the consumer side); text 'boom' is a poison event."""
     if event.text == "boom":
         raise ValueError("cannot apply a boom note")
+    if event.text == "twice":  # a write the data itself makes fail: a primary-key clash
+        await uow.session.execute(applied.insert().values(id=-1, site_id=event.site_id, text="twice"))
+        await uow.session.execute(applied.insert().values(id=-1, site_id=event.site_id, text="twice"))
     await uow.session.execute(applied.insert().values(site_id=event.site_id, text=event.text))
 
 

@@ -105,6 +105,7 @@ async def test_malformed_and_failing_events_go_to_the_dead_letter_topic_and_the_
     group = f"g-{uuid.uuid4().hex[:8]}"
     good = as_cloud_event(note(site, "good"))
     boom = as_cloud_event(note(site, "boom"))
+    twice = as_cloud_event(note(site, "twice"))
     after = as_cloud_event(note(site, "after"))
     bad_headers = [("ce_specversion", b"1.0"), ("ce_id", b"x1"), ("ce_siteid", site.encode())]
     await send_raw(kafka, [
@@ -112,6 +113,7 @@ async def test_malformed_and_failing_events_go_to_the_dead_letter_topic_and_the_
         (b"{not json", good.to_headers()[:1] + [("ce_id", b"bad-json")] + good.to_headers()[2:], site.encode()),
         (good.value(), bad_headers, site.encode()),
         (boom.value(), boom.to_headers(), site.encode()),
+        (twice.value(), twice.to_headers(), site.encode()),
         (after.value(), after.to_headers(), site.encode()),
     ])
     app = sample.create_app(settings(f"sqlite+aiosqlite:///{tmp_path}/dlq.db", kafka, group))
@@ -128,7 +130,7 @@ async def test_malformed_and_failing_events_go_to_the_dead_letter_topic_and_the_
             batch = await reader.getmany(timeout_ms=500)
             for records in batch.values():
                 reasons.extend(dict(r.headers)["dlq_reason"].decode() for r in records)
-            return len(reasons) >= 3
+            return len(reasons) >= 4
 
         await eventually(read, timeout=20)
     finally:
@@ -136,3 +138,4 @@ async def test_malformed_and_failing_events_go_to_the_dead_letter_topic_and_the_
     assert any(r.startswith("malformed: data is not JSON") for r in reasons)
     assert any(r.startswith("malformed: missing headers: ce_source, ce_type, ce_time") for r in reasons)
     assert any("handler failed: ValueError: cannot apply a boom note" in r for r in reasons)
+    assert any(r.startswith("handler failed: IntegrityError") for r in reasons)
