@@ -90,6 +90,7 @@ class Customer(Table, table=True):
     consent_marketing: bool = False
     version: int = 1
     created_at: datetime = _at(nullable=False)
+    updated_at: datetime = _at(nullable=False)
 
 
 class Vehicle(Table, table=True):
@@ -107,6 +108,7 @@ class Vehicle(Table, table=True):
     customer_id: str | None = Field(default=None, max_length=40)
     version: int = 1
     created_at: datetime = _at(nullable=False)
+    updated_at: datetime = _at(nullable=False)
 
 
 class Appointment(Table, table=True):

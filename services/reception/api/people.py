@@ -21,7 +21,7 @@ async def create_customer(
     site_id: str, body: CustomerCreate, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> CustomerRead:
     """Register a customer."""
-    at = at_of(request, principal, None)
+    at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         await site_in_path(uow.session, principal, site_id)
         result = views.customer_read(await people.create_customer(uow, site_id, body, at))
@@ -56,11 +56,12 @@ async def patch_customer(
     site_id: str, customer_id: str, body: CustomerPatch, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> CustomerRead:
     """Change a customer (If-Match honoured)."""
+    at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         await site_in_path(uow.session, principal, site_id)
         customer = await store.of_site(uow.session, Customer, "customer", customer_id, site_id, lock=True)
         check_if_match(request, etag("customer", customer.id, customer.version))
-        result = views.customer_read(await people.change_customer(uow, customer, body))
+        result = views.customer_read(await people.change_customer(uow, customer, body, at))
         await uow.commit(result)
     response.headers["ETag"] = etag("customer", result.id, result.version)
     return result
@@ -71,7 +72,7 @@ async def create_vehicle(
     site_id: str, body: VehicleCreate, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> VehicleRead:
     """Register a vehicle (VIN checked, one per VIN and site)."""
-    at = at_of(request, principal, None)
+    at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         await site_in_path(uow.session, principal, site_id)
         result = views.vehicle_read(await people.create_vehicle(uow, site_id, body, at))
@@ -106,11 +107,12 @@ async def patch_vehicle(
     site_id: str, vehicle_id: str, body: VehiclePatch, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> VehicleRead:
     """Change a vehicle (If-Match honoured)."""
+    at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         await site_in_path(uow.session, principal, site_id)
         vehicle = await store.of_site(uow.session, Vehicle, "vehicle", vehicle_id, site_id, lock=True)
         check_if_match(request, etag("vehicle", vehicle.id, vehicle.version))
-        result = views.vehicle_read(await people.change_vehicle(uow, vehicle, body))
+        result = views.vehicle_read(await people.change_vehicle(uow, vehicle, body, at))
         await uow.commit(result)
     response.headers["ETag"] = etag("vehicle", result.id, result.version)
     return result

@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 
 from services.reception.domain.vin import validate_vin
-from services.reception.schemas.common import Input, Mileage, Name
+from services.reception.schemas.common import Mileage, Name, Timed
 
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -55,7 +55,7 @@ Plate = Annotated[str, AfterValidator(_plate)]
 Year = Annotated[int, Field(ge=1950, le=2100)]
 
 
-class CustomerCreate(Input):
+class CustomerCreate(Timed):
     name: Name
     phone: Phone
     email: Email = None
@@ -63,7 +63,7 @@ class CustomerCreate(Input):
     consent_marketing: bool = False
 
 
-class CustomerPatch(Input):
+class CustomerPatch(Timed):
     name: Name | None = None
     phone: Phone | None = None
     email: Email = None
@@ -81,9 +81,10 @@ class CustomerRead(BaseModel):
     consent_marketing: bool
     version: int
     created_at: datetime
+    updated_at: datetime
 
 
-class VehicleCreate(Input):
+class VehicleCreate(Timed):
     vin: Vin
     plate: Plate
     make: Name
@@ -93,7 +94,7 @@ class VehicleCreate(Input):
     customer_id: str | None = None
 
 
-class VehiclePatch(Input):
+class VehiclePatch(Timed):
     vin: Vin | None = None
     plate: Plate | None = None
     make: Name | None = None
@@ -115,3 +116,4 @@ class VehicleRead(BaseModel):
     customer_id: str | None
     version: int
     created_at: datetime
+    updated_at: datetime

@@ -16,19 +16,20 @@ from shared.uow import UnitOfWork
 
 async def create_customer(uow: UnitOfWork, site_id: str, body: CustomerCreate, at: datetime) -> Customer:
     """A new customer."""
-    customer = Customer(id=str(uuid.uuid4()), site_id=site_id, phone_digits=phone_digits(body.phone), created_at=at, **body.model_dump())
+    customer = Customer(id=str(uuid.uuid4()), site_id=site_id, phone_digits=phone_digits(body.phone), created_at=at, updated_at=at,
+                        **body.model_dump(exclude={"occurred_at"}))
     uow.session.add(customer)
     return customer
 
 
-async def change_customer(uow: UnitOfWork, customer: Customer, body: CustomerPatch) -> Customer:
+async def change_customer(uow: UnitOfWork, customer: Customer, body: CustomerPatch, at: datetime) -> Customer:
     """Change the fields given."""
-    values = {k: getattr(body, k) for k in body.model_fields_set}
+    values = {k: getattr(body, k) for k in body.model_fields_set if k != "occurred_at"}
     if values.get("phone"):
         values["phone_digits"] = phone_digits(values["phone"])
     values = {k: v for k, v in values.items() if v is not None or k == "email"}
     if store.changed(customer, values):
-        customer.version += 1
+        customer.version, customer.updated_at = customer.version + 1, at
     return customer
 
 
@@ -43,14 +44,15 @@ async def create_vehicle(uow: UnitOfWork, site_id: str, body: VehicleCreate, at:
     await _vin_free(uow, site_id, body.vin)
     if body.customer_id is not None:
         await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site_id)
-    vehicle = Vehicle(id=str(uuid.uuid4()), site_id=site_id, plate_key=plate_key(body.plate), created_at=at, **body.model_dump())
+    vehicle = Vehicle(id=str(uuid.uuid4()), site_id=site_id, plate_key=plate_key(body.plate), created_at=at, updated_at=at,
+                      **body.model_dump(exclude={"occurred_at"}))
     uow.session.add(vehicle)
     return vehicle
 
 
-async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch) -> Vehicle:
+async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch, at: datetime) -> Vehicle:
     """Change the fields given."""
-    values = {k: getattr(body, k) for k in body.model_fields_set}
+    values = {k: getattr(body, k) for k in body.model_fields_set if k != "occurred_at"}
     values = {k: v for k, v in values.items() if v is not None or k == "customer_id"}
     if values.get("vin"):
         await _vin_free(uow, vehicle.site_id, values["vin"], vehicle.id)
@@ -59,5 +61,5 @@ async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch) 
     if values.get("plate"):
         values["plate_key"] = plate_key(values["plate"])
     if store.changed(vehicle, values):
-        vehicle.version += 1
+        vehicle.version, vehicle.updated_at = vehicle.version + 1, at
     return vehicle

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 40a853a97861
+Revision ID: e11425dbc51f
 Revises: 
-Create Date: 2026-11-26 19:06:56.887950
+Create Date: 2026-11-26 19:13:09.589502
 """
 from typing import Sequence, Union
 
@@ -13,7 +13,7 @@ import shared.db
 import services.reception.db
 
 
-revision: str = '40a853a97861'
+revision: str = 'e11425dbc51f'
 down_revision: Union[str, None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('consent_marketing', sa.Boolean(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('customer', schema=None) as batch_op:
@@ -238,6 +239,7 @@ def upgrade() -> None:
     sa.Column('customer_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', shared.db.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('site_id', 'vin', name='uq_vehicle_site_vin')
     )
