@@ -2,13 +2,26 @@
 
 from fastapi import FastAPI
 
+from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
+from services.kpi.handlers import handlers
+from services.kpi.metrics import KpiMetrics
 from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
 
 
 def create_app(settings: KpiSettings | None = None) -> FastAPI:
-    """The kpi app, wired to its DB and Kafka."""
+    """The kpi app: projects every topic into its DB, serves figures on REST and /metrics."""
     settings = settings or KpiSettings()
-    runtime = Runtime(settings, infra)
-    return build_app(runtime, title="Pitwall kpi", routers=[])
+    holder: list[KpiMetrics] = []
+
+    async def metrics_loop(runtime: Runtime) -> None:
+        await holder[0].run()
+
+    runtime = Runtime(settings, infra, handlers=handlers(lambda s, site: holder[0].on_applied(s, site)), loops=[metrics_loop])
+    collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds)
+    holder.append(collector)
+    runtime.metrics.register(collector)
+    app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
+    app.state.kpi_metrics = collector
+    return app

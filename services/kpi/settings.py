@@ -12,3 +12,8 @@ class KpiSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="PITWALL_KPI_", extra="ignore")
     service_name: ClassVar[str] = "kpi"
+
+    metrics_refresh_seconds: float = 5.0  # /metrics is recomputed at least this often (time keeps moving)
+    metrics_debounce_seconds: float = 0.05  # after a committed batch, wait this long to gather more before recomputing
+    wip_age_threshold_hours: float = 24.0  # an RO in progress longer than this counts as over the threshold
+    max_range_days: int = 400  # the longest from/to range the REST API computes

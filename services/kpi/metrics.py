@@ -1,0 +1,167 @@
+"""/metrics: gauges and wait histograms per site and window, computed from the projection.
+
+A Prometheus collector cannot await, so each site's figures are computed by a background loop and
+kept in memory: right after a consumer batch that touched the site commits, and every few seconds
+for every site (open intervals keep running: time keeps moving). A scrape only reads that cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from services.kpi import facts as facts_db
+from services.kpi.figures import Snapshot, compute
+from services.kpi.figures import window as windows
+from services.kpi.figures.definitions import DEFINITIONS, WAITS
+from services.kpi.figures.result import Value
+from shared.outbox import utcnow
+
+log = logging.getLogger("pitwall.kpi.metrics")
+PREFIX = "pitwall_kpi_"
+WAIT_BUCKETS = (60.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0, 259200.0, 604800.0)
+
+
+@dataclass
+class _Family:
+    kind: str
+    help: str
+    labels: list[str]
+    samples: list[tuple[list[str], Any]] = field(default_factory=list)
+
+
+def family_name(v: Value) -> str | None:
+    """The Prometheus family of a figure (None when it has no metric)."""
+    metric = DEFINITIONS[v.name].metric
+    if metric is None:
+        return None
+    scope = "technician_" if v.label("technician") else "bay_" if v.label("bay") else ""
+    return f"{PREFIX}{scope}{metric}"
+
+
+def site_families(site_id: str, snapshots: dict[str, Snapshot]) -> dict[str, _Family]:
+    """The families of one site from its windows' snapshots."""
+    families: dict[str, _Family] = {}
+    for window_kind, snapshot in snapshots.items():
+        for v in snapshot.values:
+            name = family_name(v)
+            definition = DEFINITIONS[v.name]
+            if name is None or v.value is None or (definition.state and window_kind != "today"):
+                continue
+            keys = ["site", *(k for k, _ in v.labels)] + ([] if definition.state else ["window"])
+            values = [site_id, *(x for _, x in v.labels)] + ([] if definition.state else [window_kind])
+            family = families.setdefault(name, _Family("gauge", f"{definition.formula} ({definition.unit})", keys))
+            family.samples.append((values, v.value))
+        waits = families.setdefault(f"{PREFIX}wait_seconds", _Family(
+            "histogram", "Waits by kind, counted in the window where they end: " + "; ".join(f"{k}: {d}" for k, d in WAITS.items()),
+            ["site", "kind", "window"]))
+        for d in snapshot.waits:
+            buckets = [(_le(b), float(sum(1 for s in d.samples if s <= b))) for b in WAIT_BUCKETS] + [("+Inf", float(d.count))]
+            waits.samples.append(([site_id, d.kind, window_kind], (buckets, d.sum)))
+    return families
+
+
+def _le(bound: float) -> str:
+    return str(float(bound))
+
+
+async def site_snapshots(engine: AsyncEngine, site_id: str, now: float) -> dict[str, Snapshot]:
+    """Today, the rolling hour and month to date of one site, from one read of its facts."""
+    async with engine.connect() as conn:
+        site = facts_db.site_config(await facts_db.load_site(conn, site_id))
+        chosen = [windows.named(kind, site.time_zone, now) for kind in windows.WINDOW_KINDS]
+        facts = await facts_db.load_facts(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen), now)
+    return await asyncio.to_thread(lambda: {w.kind: compute(facts, w) for w in chosen})
+
+
+class KpiMetrics(Collector):
+    """The kpi figures of every site as Prometheus metrics, from an in-memory cache."""
+
+    def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float) -> None:
+        self._engine = engine
+        self._refresh_seconds = refresh_seconds
+        self._debounce_seconds = debounce_seconds
+        self._families: dict[str, dict[str, _Family]] = {}
+        self._dirty: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def describe(self) -> list[Metric]:
+        """Nothing up front: the families depend on the sites seen."""
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        """Merge the cached families of every site."""
+        merged: dict[str, _Family] = {}
+        for families in list(self._families.values()):
+            for name, family in families.items():
+                target = merged.setdefault(name, _Family(family.kind, family.help, family.labels))
+                target.samples.extend(family.samples)
+        for name in sorted(merged):
+            family = merged[name]
+            if family.kind == "histogram":
+                histogram = HistogramMetricFamily(name, family.help, labels=family.labels)
+                for labels, (buckets, total) in family.samples:
+                    histogram.add_metric(labels, buckets, total)
+                yield histogram
+            else:
+                gauge = GaugeMetricFamily(name, family.help, labels=family.labels)
+                for labels, number in family.samples:
+                    gauge.add_metric(labels, number)
+                yield gauge
+
+    def on_applied(self, session: AsyncSession, site_id: str) -> None:
+        """Called by the handlers inside the consumer's transaction: refresh the site once it commits."""
+        sites: set[str] | None = session.info.get("kpi_sites")
+        if sites is None:
+            sites = session.info["kpi_sites"] = set()
+
+            def committed(_: Any) -> None:
+                self.mark_dirty(*session.info.pop("kpi_sites", set()))
+
+            event.listen(session.sync_session, "after_commit", committed, once=True)
+        sites.add(site_id)
+
+    def mark_dirty(self, *sites: str) -> None:
+        """Recompute these sites soon."""
+        self._dirty.update(sites)
+        self._wake.set()
+
+    async def refresh(self, sites: list[str] | None = None) -> None:
+        """Recompute the cache for some sites (all known sites by default)."""
+        if sites is None:
+            async with self._engine.connect() as conn:
+                sites = await facts_db.known_sites(conn)
+        moment = utcnow().timestamp()
+        for site_id in sites:
+            self._families[site_id] = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
+
+    async def run(self) -> None:
+        """Refresh dirty sites as they commit and every site every `refresh_seconds`."""
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._refresh_seconds)
+                await asyncio.sleep(self._debounce_seconds)  # gather the batches right behind this one
+                self._wake.clear()
+                dirty, self._dirty = sorted(self._dirty), set()
+                await self.refresh(dirty)
+            except TimeoutError:
+                await self._refresh_all()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the cache stays as it was; the next round retries
+                log.exception("refreshing the kpi metrics failed")
+
+    async def _refresh_all(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:  # noqa: BLE001 - logged; the next round retries
+            log.exception("refreshing the kpi metrics failed")
