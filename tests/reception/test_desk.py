@@ -108,6 +108,10 @@ async def test_the_queue_the_day_view_search_and_pages(tmp_path: Path, kafka: st
         assert day["ready_for_pickup"]["total"] == 0
         later = await desk.ok("GET", f"/sites/{site}/day", params={"at": iso(t + timedelta(hours=21))})
         assert {r["id"] for r in later["overdue"]["items"]} == {overdue["id"], on_time["id"]}
+        promised_again = await desk.ok("PATCH", f"/repair-orders/{overdue['id']}", json={"promised_at": iso(t + timedelta(hours=30))})
+        assert (when(promised_again["promised_at"]), promised_again["version"]) == (t + timedelta(hours=30), overdue["version"] + 1)
+        later = await desk.ok("GET", f"/sites/{site}/day", params={"at": iso(t + timedelta(hours=21))})
+        assert [r["id"] for r in later["overdue"]["items"]] == [on_time["id"]]
 
         async def found(**params: str) -> list[str]:
             page = await desk.ok("GET", f"/sites/{site}/repair-orders", params=params)

@@ -152,7 +152,8 @@ async def test_an_illegal_step_is_409_with_the_state_and_the_allowed_steps(tmp_p
         assert refused.status_code == 409
         problem = refused.json()
         assert (problem["state"], problem["type"]) == ("open", "/problems/illegal-transition")
-        assert problem["allowed"] == ["add_line", "change_line", "remove_line", "request_approval", "cancel", "flag_comeback"]
+        assert problem["allowed"] == [
+            "add_line", "change_line", "remove_line", "request_approval", "change_details", "cancel", "flag_comeback"]
         line_id = ro["lines"][0]["id"]
         early = await client.post(f"/repair-orders/{ro['id']}/lines/{line_id}/approve", headers=desk.headers,
                                   json={"by": "Wang", "method": "in_person"})

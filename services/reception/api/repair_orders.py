@@ -11,7 +11,8 @@ from services.reception.api.ro_write import ro_write
 from services.reception.db import Invoice, RepairOrder
 from services.reception.domain.repair_order import RoState
 from services.reception.schemas.repair_orders import (
-    Cancellation, ComebackUpdate, Delivery, EstimateRead, InvoiceCreate, InvoiceRead, RepairOrderCreate, RepairOrderRead,
+    Cancellation, ComebackUpdate, Delivery, EstimateRead, InvoiceCreate, InvoiceRead, RepairOrderCreate, RepairOrderPatch,
+    RepairOrderRead,
     RepairOrderSummary,
 )
 from services.reception.usecases import billing, repair_orders, store
@@ -63,6 +64,15 @@ async def get_repair_order(repair_order_id: str, request: Request, response: Res
         result = await views.repair_order_read(session, ro)
     response.headers["ETag"] = views.ro_etag(ro)
     return result
+
+
+@router.patch("/repair-orders/{repair_order_id}")
+async def change_repair_order(
+    repair_order_id: str, body: RepairOrderPatch, request: Request, response: Response, principal: Principal = Depends(WRITE)
+) -> RepairOrderRead:
+    """Change the promised time or the RO type before invoice (If-Match honoured)."""
+    return await ro_write(request, response, principal, repair_order_id, body.occurred_at,
+                          lambda uow, site, ro, at: repair_orders.change_details(uow, ro, body))
 
 
 @router.get("/repair-orders/{repair_order_id}/estimate")

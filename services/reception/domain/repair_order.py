@@ -40,9 +40,10 @@ class RoAction(StrEnum):
     DELIVER = "deliver"
     CANCEL = "cancel"
     FLAG_COMEBACK = "flag_comeback"
+    CHANGE_DETAILS = "change_details"
 
 
-_EDITING = (RoAction.ADD_LINE, RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL)
+_EDITING = (RoAction.ADD_LINE, RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL, RoAction.CHANGE_DETAILS)
 _DECIDING = (RoAction.APPROVE_LINE, RoAction.DECLINE_LINE)
 
 ALLOWED: dict[RoState, tuple[RoAction, ...]] = {
@@ -51,7 +52,7 @@ ALLOWED: dict[RoState, tuple[RoAction, ...]] = {
     RoState.APPROVED: (*_EDITING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
     RoState.IN_PROGRESS: (*_EDITING, *_DECIDING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
     # A line may still change at READY: the invoice restates its sold hours.
-    RoState.READY: (RoAction.CHANGE_LINE, RoAction.INVOICE, RoAction.FLAG_COMEBACK),
+    RoState.READY: (RoAction.CHANGE_LINE, RoAction.CHANGE_DETAILS, RoAction.INVOICE, RoAction.FLAG_COMEBACK),
     RoState.INVOICED: (RoAction.DELIVER, RoAction.FLAG_COMEBACK),
     RoState.DELIVERED: (RoAction.FLAG_COMEBACK,),
     RoState.CANCELLED: (),

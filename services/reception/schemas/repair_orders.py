@@ -59,6 +59,13 @@ class RepairOrderCreate(Timed):
     job_lines: list[JobLineIn] = Field(default_factory=list, max_length=100)
 
 
+class RepairOrderPatch(Timed):
+    """What the advisor may still change on the RO itself."""
+
+    promised_at: AwareDatetime | None = None
+    ro_type: RoType | None = None
+
+
 class ApprovalRequest(Timed):
     job_line_ids: list[Ident] | None = Field(default=None, description="the draft lines to propose; all draft lines when absent")
 

@@ -9,7 +9,7 @@ from services.reception.db import Customer, JobLine, RepairOrder, Site, Vehicle,
 from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
 from services.reception.domain.repair_order import LineStatus, RoAction, RoState, allowed_actions, default_pay_type, require, require_line
 from services.reception.schemas.repair_orders import (
-    ApprovalRequest, ComebackUpdate, Decision, JobLineCreate, JobLineIn, JobLinePatch, RepairOrderCreate,
+    ApprovalRequest, ComebackUpdate, Decision, JobLineCreate, JobLineIn, JobLinePatch, RepairOrderCreate, RepairOrderPatch,
 )
 from services.reception.usecases import store
 from services.reception.usecases.lifecycle import contract_line, detect_comeback, facts, find_comeback, settle_ro
@@ -89,6 +89,20 @@ async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate
             automatic=True,
         ))
     return ro
+
+
+async def change_details(uow: UnitOfWork, ro: RepairOrder, body: RepairOrderPatch) -> None:
+    """Change the promised time or the RO type before invoice (the events that follow carry them)."""
+    require(RoState(ro.state), RoAction.CHANGE_DETAILS)
+    values: dict[str, object] = {}
+    if body.promised_at is not None:
+        if body.promised_at < ro.arrived_at:
+            raise InvalidInput("promised_at is before the vehicle arrived", field="promised_at")
+        values["promised_at"] = body.promised_at
+    if body.ro_type is not None:
+        values["ro_type"] = body.ro_type.value
+    if store.changed(ro, values):
+        ro.version += 1
 
 
 async def add_line(uow: UnitOfWork, site: Site, ro: RepairOrder, body: JobLineCreate, at: datetime) -> None:
