@@ -20,7 +20,7 @@ from services.workshop.schemas import (
     TechnicianRead,
     TechnicianUpdate,
 )
-from services.workshop.store import TechnicianNow, get_bay, get_technician, new_id, technician_now
+from services.workshop.store import TechnicianNow, get_bay, new_id, technician_now
 from services.workshop.usecases.clocks import ATTENDANCE_ALLOWED, leave_job_for_break
 from services.workshop.usecases.context import Actor, acting_technician, check_after
 from services.workshop.views import bay_read, technician_read

@@ -71,10 +71,10 @@ async def on_repair_order_opened(uow: UnitOfWork, event: reception.RepairOrderOp
 
 
 async def on_line_added_or_changed(uow: UnitOfWork, event: reception.JobLineAdded | reception.JobLineChanged) -> None:
-    """Take a line's latest description, skill and sold hours (a completed job keeps what it was completed with)."""
+    """Take a line's latest description, skill and sold hours (a later completion, e.g. after rework, reports them)."""
     ro = await _repair_order(uow, event.site_id, event.repair_order_id)
     job = await _job(uow, event.site_id, ro, event.line.job_line_id)
-    if job.status != JobStatus.COMPLETED.value and not job.line_removed:
+    if not job.line_removed:
         _take_line(job, event.line)
 
 
