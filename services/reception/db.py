@@ -178,7 +178,6 @@ class RepairOrder(Table, table=True):
     comeback_set_by_hand: bool = False
     last_qc_at: datetime | None = _at()
     last_qc_passed: bool = False
-    qc_failures: int = 0
     recall_status: str = Field(max_length=20)
     recall_campaigns: list[dict[str, Any]] = _json()
     next_line_position: int = 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -89,7 +89,7 @@ async def slots(session: AsyncSession, site: Site, day: date, lane: Lane, only_f
     counts = await booked_counts(session, site.site_id, lane, start, end)
     room = capacity(site, lane)
     found = [
-        SlotRead(lane=lane, start=s, end=s + (schedule.slot(s)[1] - s), capacity=room, booked=counts.get(s, 0),
+        SlotRead(lane=lane, start=s, end=s + timedelta(minutes=site.slot_minutes), capacity=room, booked=counts.get(s, 0),
                  free=max(0, room - counts.get(s, 0)))
         for s in schedule.slots_on(day)
     ]

@@ -69,6 +69,10 @@ async def test_jobs_and_qc_in_any_order_make_the_ro_ready_once_and_parts_become_
             ("P-1", a, "2", "50.00", "20.00")]
         day = await desk.ok("GET", f"/sites/{site}/day")
         assert [r["id"] for r in day["ready_for_pickup"]["items"]] == [ro["id"]]
+        # late and repeated facts change nothing a tablet sees: not even the ETag
+        await publish(kafka, a_done, qc_pass, JobClockedOn(occurred_at=at(25), job_id=b, **floor))
+        await eventually(lambda: caught_up(service.state.runtime, kafka), timeout=60)
+        assert (await desk.ok("GET", f"/repair-orders/{ro['id']}"))["version"] == ro["version"]
 
         # a later QC fail sends it back; the rework and a new pass make it ready again
         await publish(kafka, QcFailed(site_id=site, occurred_at=at(150), repair_order_id=ro["id"], inspector="qc-2", job_ids=[a],

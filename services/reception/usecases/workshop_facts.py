@@ -7,6 +7,7 @@ same events give the same RO whatever order, and however often, they arrive in.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -45,48 +46,58 @@ async def _on_lines(uow: UnitOfWork, site_id: str, repair_order_id: str) -> tupl
     return ro, await store.lines_of(uow.session, ro.id)
 
 
-async def work_started(uow: UnitOfWork, site_id: str, repair_order_id: str, job_id: str, at: datetime) -> None:
-    """A technician clocked on a job: the RO is in progress."""
+def _snapshot(ro: RepairOrder, lines: list[JobLine]) -> tuple[object, ...]:
+    return (ro.state, ro.last_qc_at, ro.last_qc_passed, *((x.started_at, x.completed_at, x.rework_at) for x in lines))
+
+
+async def _apply(uow: UnitOfWork, site_id: str, repair_order_id: str, at: datetime, change: Callable[[RepairOrder, list[JobLine]], None]) -> None:
+    """Apply a fact to the RO and its lines, settle the state; the version moves only when something changed."""
     found = await _on_lines(uow, site_id, repair_order_id)
     if found is None:
         return
     ro, lines = found
-    for line in lines:
-        if line.id == job_id:
-            line.started_at = _earliest(line.started_at, at)
-            await settle_ro(uow, ro, lines, at)
-            ro.version += 1
+    before = _snapshot(ro, lines)
+    change(ro, lines)
+    await settle_ro(uow, ro, lines, at)
+    if _snapshot(ro, lines) != before:
+        ro.version += 1
+
+
+async def work_started(uow: UnitOfWork, site_id: str, repair_order_id: str, job_id: str, at: datetime) -> None:
+    """A technician clocked on a job: the RO is in progress."""
+
+    def change(ro: RepairOrder, lines: list[JobLine]) -> None:
+        for line in lines:
+            if line.id == job_id:
+                line.started_at = _earliest(line.started_at, at)
+
+    await _apply(uow, site_id, repair_order_id, at, change)
 
 
 async def job_completed(uow: UnitOfWork, site_id: str, repair_order_id: str, job_id: str, at: datetime) -> None:
     """A job is complete (a completion implies it started)."""
-    found = await _on_lines(uow, site_id, repair_order_id)
-    if found is None:
-        return
-    ro, lines = found
-    for line in lines:
-        if line.id == job_id:
-            line.started_at = _earliest(line.started_at, at)
-            line.completed_at = _latest(line.completed_at, at)
-            await settle_ro(uow, ro, lines, at)
-            ro.version += 1
+
+    def change(ro: RepairOrder, lines: list[JobLine]) -> None:
+        for line in lines:
+            if line.id == job_id:
+                line.started_at = _earliest(line.started_at, at)
+                line.completed_at = _latest(line.completed_at, at)
+
+    await _apply(uow, site_id, repair_order_id, at, change)
 
 
 async def qc_result(uow: UnitOfWork, site_id: str, repair_order_id: str, passed: bool, job_ids: list[str], at: datetime) -> None:
     """A QC pass, or a fail sending the named jobs back to rework; the latest result counts."""
-    found = await _on_lines(uow, site_id, repair_order_id)
-    if found is None:
-        return
-    ro, lines = found
-    if ro.last_qc_at is None or at >= ro.last_qc_at:
-        ro.last_qc_at, ro.last_qc_passed = at, passed
-    if not passed:
-        ro.qc_failures += 1
-        for line in lines:
-            if line.id in job_ids:
-                line.rework_at = _latest(line.rework_at, at)
-    await settle_ro(uow, ro, lines, at)
-    ro.version += 1
+
+    def change(ro: RepairOrder, lines: list[JobLine]) -> None:
+        if ro.last_qc_at is None or at > ro.last_qc_at or (at == ro.last_qc_at and not passed):
+            ro.last_qc_at, ro.last_qc_passed = at, passed
+        if not passed:
+            for line in lines:
+                if line.id in job_ids:
+                    line.rework_at = _latest(line.rework_at, at)
+
+    await _apply(uow, site_id, repair_order_id, at, change)
 
 
 async def parts_moved(

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: e11425dbc51f
+Revision ID: e03b52709b1a
 Revises: 
-Create Date: 2026-11-26 19:13:09.589502
+Create Date: 2026-11-26 19:14:37.126248
 """
 from typing import Sequence, Union
 
@@ -13,7 +13,7 @@ import shared.db
 import services.reception.db
 
 
-revision: str = 'e11425dbc51f'
+revision: str = 'e03b52709b1a'
 down_revision: Union[str, None] = None
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
@@ -194,7 +194,6 @@ def upgrade() -> None:
     sa.Column('comeback_set_by_hand', sa.Boolean(), nullable=False),
     sa.Column('last_qc_at', shared.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('last_qc_passed', sa.Boolean(), nullable=False),
-    sa.Column('qc_failures', sa.Integer(), nullable=False),
     sa.Column('recall_status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('recall_campaigns', sa.JSON(), nullable=False),
     sa.Column('next_line_position', sa.Integer(), nullable=False),
