@@ -13,7 +13,7 @@ from shared.contracts.workshop import BayStatus, PauseReason, StaleClockKind
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
-Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z][a-z0-9_-]{0,49}$")]
+Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 OccurredAt = Annotated[AwareDatetime | None, Field(description="device time of the step (defaults to now)")]
@@ -60,6 +60,7 @@ class BayUpdate(Input):
     name: Name | None = None
     kind: BayKind | None = None
     job_kinds: list[Skill] | None = None
+    occurred_at: OccurredAt = None
 
 
 class BayStatusUpdate(Input):
@@ -293,6 +294,7 @@ class AdjustmentCreate(Input):
     corrected_start: AwareDatetime
     corrected_end: AwareDatetime | None = Field(default=None, description="None keeps a running interval running")
     reason: Reason
+    occurred_at: OccurredAt = None
 
     @model_validator(mode="after")
     def _ordered(self) -> AdjustmentCreate:

@@ -187,3 +187,29 @@ async def test_teamwork_break_reassign_and_idempotent_retry(floor: Floor) -> Non
         "clocked_in", "clocked_in", "dispatched", "clocked_on", "clocked_on", "clocked_off", "clocked_on",
         "clocked_off", "break_started", "paused", "status_changed", "dispatched", "resumed", "completed",
     ]
+
+
+async def test_updates_honour_if_match_and_unchanged_status_publishes_nothing(floor: Floor) -> None:
+    read = await floor.client.get(f"/bays/{floor.b1}", headers=floor.foreman)
+    tag = read.headers["etag"]
+    stale = await floor.client.patch(f"/bays/{floor.b1}", json={"name": "Lift 1"}, headers={**floor.foreman, "If-Match": '"bay-x-0"'})
+    assert stale.status_code == 412 and stale.headers["content-type"] == "application/problem+json"
+    renamed = await floor.client.patch(f"/bays/{floor.b1}", json={"name": "Lift 1", "job_kinds": ["engine", "general"]},
+                                       headers={**floor.foreman, "If-Match": tag})
+    assert renamed.status_code == 200 and renamed.headers["etag"] != tag
+    assert (renamed.json()["name"], renamed.json()["job_kinds"]) == ("Lift 1", ["engine", "general"])
+    before = await floor.outbox_size()
+    await floor.post(f"/bays/{floor.b1}/status", floor.foreman, {"status": "open"})  # already open
+    assert await floor.outbox_size() == before
+    closed = await floor.post(f"/bays/{floor.b1}/status", floor.foreman, {"status": "closed"})
+    assert closed["status"] == "closed"
+    await floor.post(f"/bays/{floor.b1}/status", floor.foreman, {"status": "closed", "expected_return": utcnow().isoformat()}, 422)
+    assert (await floor.published())[-2:] == ["status_changed", "status_changed"]  # renamed, closed
+
+    await floor.post("/technicians/li/clock-in", floor.tech("li"))
+    refused = await floor.call("PATCH", "/technicians/li", floor.foreman, {"active": False}, 409)
+    assert refused["allowed"] == ["clock-out"]
+    updated = await floor.call("PATCH", "/technicians/li", floor.foreman, {"skills": ["Engine", "diagnosis"], "level": "master"})
+    assert (updated["skills"], updated["level"], updated["state"]) == (["diagnosis", "engine"], "master", "idle")
+    listed = await floor.get(f"/sites/{floor.id}/technicians?limit=1")
+    assert (listed["total"], [t["id"] for t in listed["items"]]) == (2, ["li"])

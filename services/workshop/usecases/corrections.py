@@ -48,7 +48,7 @@ async def adjust(uow: UnitOfWork, actor: Actor, site_id: str, body: AdjustmentCr
     row = AdjustmentRow(id=new_id(), site_id=site_id, technician_id=interval.technician_id,
                         job_id=job_interval.job_id if job_interval else None, interval_id=interval.id,
                         original_start=interval.start_at, original_end=interval.end_at, corrected_start=corrected_start,
-                        corrected_end=corrected_end, reason=body.reason, adjusted_by=actor.name, adjusted_at=actor.now())
+                        corrected_end=corrected_end, reason=body.reason, adjusted_by=actor.name, adjusted_at=actor.when(body.occurred_at))
     closes = interval.end_at is None and corrected_end is not None
     if closes and attendance is not None and await open_break(session, attendance.technician_id) is not None:
         raise IllegalTransition("the technician is on a break: end it before closing the shift", state="on_break", allowed=["break-end"])

@@ -61,7 +61,8 @@ async def create_bay(uow: UnitOfWork, actor: Actor, site_id: str, body: BayCreat
 
 async def update_bay(uow: UnitOfWork, actor: Actor, bay: BayRow, body: BayUpdate) -> BayRead:
     """Rename a bay or change its kind or the job kinds it takes; a new name or kind is published."""
-    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True, exclude={"occurred_at"})
+    when = actor.when(body.occurred_at)
     if "name" in changes:
         await _name_taken(uow, bay.site_id, changes["name"], bay.id)
     published = any(k in changes and changes[k] != getattr(bay, k) for k in ("name", "kind"))
@@ -70,7 +71,7 @@ async def update_bay(uow: UnitOfWork, actor: Actor, bay: BayRow, body: BayUpdate
     bay.version += 1
     uow.session.add(bay)
     if published:
-        await uow.publish(_bay_event(bay, actor.now()))
+        await uow.publish(_bay_event(bay, when))
     return await bay_read(uow.session, bay)
 
 
