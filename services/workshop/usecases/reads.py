@@ -19,6 +19,7 @@ from services.workshop.db import (
     StaleFlagRow,
     TechnicianRow,
 )
+from services.workshop.domain.clock import clocked_seconds
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.schemas import (
     AttendanceRead,
@@ -50,7 +51,6 @@ from services.workshop.views import (
     stale_read,
     technician_read,
 )
-from services.workshop.domain.clock import clocked_seconds
 from shared.http import Page, PageParams
 from shared.uow import UnitOfWork
 

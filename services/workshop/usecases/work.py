@@ -48,8 +48,8 @@ from services.workshop.usecases.clocks import (
 )
 from services.workshop.usecases.context import Actor, acting_technician, check_after
 from services.workshop.views import job_read, parts_request_read
-from shared.contracts.workshop import JobClockedOn, JobCompleted, JobDispatched, JobResumed, PartsRequested, RequestedPart
 from shared.auth import Principal
+from shared.contracts.workshop import JobClockedOn, JobCompleted, JobDispatched, JobResumed, PartsRequested, RequestedPart
 from shared.uow import UnitOfWork
 
 
