@@ -225,8 +225,12 @@ class ConsumerRunner:
         except ValidationError as exc:
             return f"invalid data for {cloud_event.type}: {exc.errors(include_url=False)}"
         try:
-            async with session.begin_nested():
-                await self._handle(session, cloud_event, event)
+            try:
+                async with session.begin_nested():
+                    await self._handle(session, cloud_event, event)
+            except BaseException:
+                session.info.pop("outbox_site_locks", None)  # a rolled-back savepoint released them
+                raise
         except DBAPIError as exc:
             if _database_down(exc):
                 raise

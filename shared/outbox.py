@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +31,7 @@ def utcnow() -> datetime:
 async def append_to_outbox(session: AsyncSession, tables: InfraTables, service: str, event: Event) -> str:
     """Add the event to the outbox inside the caller's transaction; returns its CloudEvents id."""
     aggregate_id = event.aggregate_id()
+    await _serialise_site(session, event.site_id)
     sequence = await _next_sequence(session, tables, event.aggregate, aggregate_id)
     event_id = str(uuid.uuid4())
     await session.execute(
@@ -50,6 +51,17 @@ async def append_to_outbox(session: AsyncSession, tables: InfraTables, service: 
         )
     )
     return event_id
+
+
+async def _serialise_site(session: AsyncSession, site_id: str) -> None:
+    # Ids must be assigned in commit order within a site, or the relay could send a later row first.
+    # SQLite serialises writers already; PostgreSQL gets a transaction-scoped lock per site.
+    if session.bind.dialect.name != "postgresql":
+        return
+    locked: set[str] = session.info.setdefault("outbox_site_locks", set())
+    if site_id not in locked:
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:site))"), {"site": f"outbox:{site_id}"})
+        locked.add(site_id)
 
 
 async def _next_sequence(session: AsyncSession, tables: InfraTables, aggregate: str, aggregate_id: str) -> int:

@@ -94,6 +94,7 @@ class UnitOfWork:
             )
         try:
             await self.session.commit()
+            self.session.info.pop("outbox_site_locks", None)
         except IntegrityError as exc:
             await self.session.rollback()
             if self._idempotency is not None and "idempotency_record" in str(exc):
@@ -111,6 +112,7 @@ class UnitOfWork:
     async def rollback(self) -> None:
         """Discard the change and its events."""
         await self.session.rollback()
+        self.session.info.pop("outbox_site_locks", None)
         self.published.clear()
 
 
