@@ -26,13 +26,18 @@ from services.reception.usecases.visits import WAITING
 from services.reception import views
 from shared.auth import ALL_SITES, Principal
 from shared.http import Page, PageParams
+from shared.problems import ProblemError
 
 R = TypeVar("R", bound=BaseModel)
+# shared.http.page_params bounds only the limit; a database integer cannot hold an unbounded offset.
+MAX_OFFSET = 1_000_000_000
 _BEFORE_READY = [s.value for s in (RoState.OPEN, RoState.AWAITING_APPROVAL, RoState.APPROVED, RoState.IN_PROGRESS)]
 
 
 async def paged(session: AsyncSession, statement: Any, page: PageParams, read: Callable[[Any], R], model: type[R]) -> Page[R]:
     """Run a select for one page, with the total."""
+    if page.offset > MAX_OFFSET:
+        raise ProblemError(422, "Invalid input", f"offset must be at most {MAX_OFFSET}", type_="/problems/validation")
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
     rows = (await session.exec(statement.limit(page.limit).offset(page.offset))).all()
     return Page[model](items=[read(row) for row in rows], total=total, limit=page.limit, offset=page.offset)  # type: ignore[valid-type]
@@ -167,7 +172,7 @@ def _by_vin(value: str) -> Any:
 
 
 def _by_number(value: str) -> Any:
-    digits = "".join(c for c in value if c.isdigit())
+    digits = "".join(c for c in value if c in "0123456789")
     exact = func.upper(RepairOrder.ro_number) == value.strip().upper()
     return or_(exact, RepairOrder.ro_seq == int(digits)) if digits and len(digits) < 12 else exact
 

@@ -128,6 +128,9 @@ async def test_the_queue_the_day_view_search_and_pages(tmp_path: Path, kafka: st
         assert await found(state="awaiting_approval") == ["RO-000002"]
         assert await found(state="open", phone="1111") == ["RO-000003"]
         assert await found(plate="沪Z 99999") == []
+        assert await found(q="²") == [] and await found(ro_number="RO-²") == []
+        huge = await client.get(f"/sites/{site}/repair-orders", headers=desk.headers, params={"offset": 10**30})
+        assert huge.status_code == 422 and "offset must be at most" in huge.json()["detail"]
 
         first = await desk.ok("GET", f"/sites/{site}/repair-orders", params={"limit": 2})
         second = await desk.ok("GET", f"/sites/{site}/repair-orders", params={"limit": 2, "offset": 2})
@@ -151,8 +154,8 @@ async def test_site_changes_are_published_and_the_openapi_document_describes_the
         await desk.configure()
         patched = await desk.ok("PATCH", f"/sites/{site}", json={"labour_rate": "320", "comeback_window_days": 45})
         assert (patched["labour_rate"], patched["comeback_window_days"], patched["name"], patched["version"]) == ("320", 45, "Pudong 4S", 2)
-        unchanged = await desk.ok("PATCH", f"/sites/{site}", json={"labour_rate": "320.00"})
-        assert unchanged["version"] == 2
+        unchanged = await desk.ok("PATCH", f"/sites/{site}", json={"labour_rate": "320.00", "opening_hours": None, "tax_rate": None})
+        assert (unchanged["version"], unchanged["tax_rate"], len(unchanged["opening_hours"])) == (2, "0.13", 7)
         body = site_body(site, name="Pudong 4S (new hall)", time_zone="Asia/Shanghai")
         del body["site_id"]
         replaced = await desk.ok("PUT", f"/sites/{site}", json=body)

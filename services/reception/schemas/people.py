@@ -17,7 +17,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 def phone_digits(phone: str) -> str:
     """A phone number as searched: digits only."""
-    return re.sub(r"\D", "", phone)
+    return re.sub(r"[^0-9]", "", phone)
 
 
 def _phone(value: str) -> str:

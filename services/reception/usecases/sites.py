@@ -20,7 +20,7 @@ _CONFIG = (
 
 
 def _values(body: SiteCreate | SiteUpdate | SitePatch, fields: set[str]) -> dict[str, Any]:
-    values = {key: getattr(body, key) for key in _CONFIG if key in fields}
+    values = {key: getattr(body, key) for key in _CONFIG if key in fields and getattr(body, key) is not None}
     if "opening_hours" in values:
         values["opening_hours"] = [h.model_dump() for h in values["opening_hours"]]
     return values
@@ -54,7 +54,7 @@ async def create_site(uow: UnitOfWork, body: SiteCreate, at: datetime) -> Site:
 async def change_site(uow: UnitOfWork, site: Site, body: SiteUpdate | SitePatch, at: datetime) -> Site:
     """Apply a whole (PUT) or partial (PATCH) change; publishes only when something changed."""
     fields = set(_CONFIG) if isinstance(body, SiteUpdate) else body.model_fields_set
-    values = {k: v for k, v in _values(body, fields).items() if v is not None}
+    values = _values(body, fields)
     if changed(site, values):
         site.version += 1
         site.updated_at = at
