@@ -9,7 +9,7 @@ from shared.contracts import reception as rc
 from shared.contracts.parts import IssuedLine, PartsIssued
 from shared.contracts.workshop import JobClockedOn, JobCompleted, QcPassed
 from tests.kit import EventTap, auth, eventually, new_site, publish, running
-from tests.reception.helpers import Desk, app, day_start, iso, line, new_vin, when
+from tests.reception.helpers import Desk, app, day_start, iso, line, new_vin, state_is, when
 
 EXPECTED = [
     rc.SiteConfigured, rc.AppointmentBooked, rc.AppointmentRescheduled, rc.VehicleArrived, rc.RecallChecked,
@@ -158,9 +158,4 @@ async def test_a_full_day_of_one_repair_order(database_url: str, kafka: str) -> 
         technician = auth(["technician"], [site], subject="tech-li")
         assert (await client.get(f"/repair-orders/{ro['id']}", headers=technician)).json()["state"] == "delivered"
         assert (await client.post(f"/repair-orders/{ro['id']}/cancel", headers=technician, json={})).status_code == 403
-
-
-async def state_is(desk: Desk, ro_id: str, state: str) -> bool:
-    """Whether the RO reached a state."""
-    return (await desk.ok("GET", f"/repair-orders/{ro_id}"))["state"] == state
 
