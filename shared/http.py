@@ -35,7 +35,7 @@ class PageParams(BaseModel):
 def page_params(
     request: Request,
     limit: int = Query(50, ge=1, description="page size (at most the service's max page size)"),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> PageParams:
     """Validated paging parameters."""
     maximum = request.app.state.settings.max_page_size
