@@ -1,0 +1,76 @@
+"""Every non-public route of every service demands a token, and every write refuses a role that may not write."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.kit import auth, running
+
+SERVICES = ["reception", "workshop", "parts", "kpi"]
+PUBLIC = {"/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# Authenticated by the OEM's signature, not by a bearer token (see tests/warranty).
+SIGNED_WEBHOOKS = {"/warranty/webhooks/oem"}
+WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def create(service: str, tmp_path: Path) -> FastAPI:
+    module = importlib.import_module(f"services.{service}.app")
+    settings_module = importlib.import_module(f"services.{service}.settings")
+    settings_class = next(v for k, v in vars(settings_module).items() if k.endswith("Settings") and k != "ServiceSettings")
+    settings = settings_class(database_url=f"sqlite+aiosqlite:///{tmp_path}/{service}.db", run_relay=False, run_consumer=False)
+    return module.create_app(settings)
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{[^}]+\}", "x1", path)
+
+
+def protected_routes(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) the app serves, from its own OpenAPI document, less the public ones."""
+    return sorted(
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if path not in PUBLIC | SIGNED_WEBHOOKS
+        for method in operations
+        if method.upper() in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+    )
+
+
+@pytest.fixture(params=SERVICES)
+async def service(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    app = create(request.param, tmp_path)
+    async with running(app) as client:
+        yield app, client
+
+
+async def test_every_non_public_route_answers_401_without_a_token(service: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    app, client = service
+    routes = protected_routes(app)
+    assert routes, "a service with no routes"
+    failures = []
+    for method, path in routes:
+        response = await client.request(method, concrete(path), json={})
+        if response.status_code != 401 or response.headers.get("content-type") != "application/problem+json":
+            failures.append(f"{method} {path} -> {response.status_code}")
+    assert failures == []
+
+
+async def test_every_write_route_refuses_a_role_that_may_not_write_with_403(service: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    app, client = service
+    headers = auth(["oem"], ["x1"], subject="oem-system")
+    assert any(method in WRITE_METHODS for method, _ in protected_routes(app)) or app.title == "Pitwall kpi"
+    failures = []
+    for method, path in protected_routes(app):
+        if method not in WRITE_METHODS:
+            continue
+        response = await client.request(method, concrete(path), json={}, headers=headers)
+        if response.status_code != 403:
+            failures.append(f"{method} {path} -> {response.status_code} {response.text[:120]}")
+    assert failures == []
