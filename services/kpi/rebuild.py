@@ -68,12 +68,11 @@ async def rebuild(settings: KpiSettings, *, database_url: str | None = None, sit
         await upgrade_to_head(engine, "kpi")
         await _clear(engine, group, sites)
         await ensure_topics(settings.kafka_bootstrap, topics)
-        consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False)
+        consumer = AIOKafkaConsumer(*topics, bootstrap_servers=settings.kafka_bootstrap, group_id=None,
+                                    enable_auto_commit=False, auto_offset_reset="earliest")
         await consumer.start()
         try:
-            await consumer.topics()  # fetches the cluster metadata
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or ())]
-            consumer.assign(partitions)
+            partitions = sorted(consumer.assignment())
             await consumer.seek_to_beginning(*partitions)
             begin = await consumer.beginning_offsets(partitions)
             end = await consumer.end_offsets(partitions)
