@@ -130,7 +130,7 @@ async def test_the_queue_the_day_view_search_and_pages(tmp_path: Path, kafka: st
         assert await found(plate="沪Z 99999") == []
         assert await found(q="²") == [] and await found(ro_number="RO-²") == []
         huge = await client.get(f"/sites/{site}/repair-orders", headers=desk.headers, params={"offset": 10**30})
-        assert huge.status_code == 422 and "offset must be at most" in huge.json()["detail"]
+        assert huge.status_code == 422 and "offset" in huge.json()["detail"]
 
         first = await desk.ok("GET", f"/sites/{site}/repair-orders", params={"limit": 2})
         second = await desk.ok("GET", f"/sites/{site}/repair-orders", params={"limit": 2, "offset": 2})
