@@ -1,5 +1,7 @@
 """Start-up file of the kpi service."""
 
+import asyncio
+
 from fastapi import FastAPI
 
 from services.kpi.api import figures, reports, targets
@@ -10,6 +12,20 @@ from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
 
 
+async def leave_group_on_stop(runtime: Runtime) -> None:
+    """Close the Kafka consumer when the runtime stops.
+
+    Runtime.stop cancels the consumer's task before ConsumerRunner.run reaches its close, which leaves
+    the consumer in its group (holding partitions) until the process dies; a restarted consumer in the
+    same process then never gets them. Remove once the shared runner closes on cancellation.
+    """
+    try:
+        await asyncio.Event().wait()
+    finally:
+        if runtime.consumer is not None:
+            await runtime.consumer._close()  # noqa: SLF001 - see above
+
+
 def create_app(settings: KpiSettings | None = None) -> FastAPI:
     """The kpi app: projects every topic into its DB, serves figures on REST and /metrics."""
     settings = settings or KpiSettings()
@@ -18,7 +34,8 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     async def metrics_loop(runtime: Runtime) -> None:
         await holder[0].run()
 
-    runtime = Runtime(settings, infra, handlers=handlers(lambda s, site: holder[0].on_applied(s, site)), loops=[metrics_loop])
+    runtime = Runtime(settings, infra, handlers=handlers(lambda s, site: holder[0].on_applied(s, site)),
+                      loops=[metrics_loop, leave_group_on_stop])
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds)
     holder.append(collector)
     runtime.metrics.register(collector)
