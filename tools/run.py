@@ -42,6 +42,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="./dev run")
     parser.add_argument("--data-dir", default=str(ROOT / ".data"))
     parser.add_argument("--kafka-port", type=int, default=9092)
+    parser.add_argument("--simulate", action="store_true", help="once everything is up, play two sites' working day through the APIs")
     args = parser.parse_args()
     data_dir = Path(args.data_dir).resolve()
     logs = data_dir / "logs"
@@ -64,6 +65,7 @@ def main() -> int:
         "PITWALL_OEM_SIM_WEBHOOK_URL": f"http://127.0.0.1:{SERVICES['reception']}/warranty/webhooks/oem",
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    simulator: subprocess.Popen[bytes] | None = None
     stopping = False
 
     def stop_all(*_: object) -> None:
@@ -89,6 +91,10 @@ def main() -> int:
         print(f"{'oem-simulator':<12} http://127.0.0.1:{OEM_SIMULATOR_PORT}  (a car maker's warranty system, simulated)")
         print(f"Logs in {logs}. Tokens: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
         print("Press Ctrl-C to stop everything.")
+        if args.simulate:
+            urls = [f"--{name}=http://127.0.0.1:{port}" for name, port in SERVICES.items()]
+            simulator = subprocess.Popen([sys.executable, "-m", "tools.simulator", "--sites", "2", "--speed", "600", *urls,
+                                          "--log", str(data_dir / "simulator-log.jsonl")], cwd=ROOT, env=env)
         while not stopping:
             for name, process in processes.items():
                 if process.poll() is not None:
@@ -96,6 +102,8 @@ def main() -> int:
                     stopping = True
             time.sleep(0.5)
     finally:
+        if simulator is not None and simulator.poll() is None:
+            simulator.terminate()
         for process in processes.values():
             if process.poll() is None:
                 process.terminate()
