@@ -82,63 +82,54 @@ async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: flo
     s = site_id
 
     ro, visit, inv, job, qc = _t(RepairOrderFact), _t(VisitFact), _t(InvoiceFact), _t(JobFact), _t(QcResultFact)
-    visit_arrival = func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at)
-    visits = await _rows(conn, select(visit).where(visit.c.site_id == s, _within(visit_arrival, lo, hi)))
-    invoiced_ros = select(inv.c.repair_order_id).where(inv.c.site_id == s, _within(inv.c.invoiced_at, lo, hi))
-    qc_ros = select(qc.c.repair_order_id).where(qc.c.site_id == s, _within(qc.c.at, lo, hi))
+    line, adj, ivl = _t(JobLineFact), _t(ClockingAdjustmentFact), _t(JobIntervalFact)
+    # Id sets stay subqueries (no id lists in Python): a long range may hold more ids than a query may bind.
+    visit_in_range = and_(visit.c.site_id == s, _within(func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at), lo, hi))
+    job_in_range = and_(job.c.site_id == s, or_(_within(job.c.first_completed_at, lo, hi), _within(job.c.first_clock_on, lo, hi)))
     completed_jobs = select(job.c.job_id).where(job.c.site_id == s, _within(job.c.first_completed_at, lo, hi))
-    job_ros = select(job.c.repair_order_id).where(job.c.site_id == s, or_(
-        _within(job.c.first_completed_at, lo, hi), _within(job.c.first_clock_on, lo, hi)))
-    visit_ros = [v["repair_order_id"] for v in visits if v["repair_order_id"]]
-    ros = await _rows(conn, select(ro).where(ro.c.site_id == s, or_(
+    ro_wanted = and_(ro.c.site_id == s, or_(
         _within(ro.c.opened_at, lo, hi), _within(ro.c.ready_at, lo, hi), _within(ro.c.delivered_at, lo, hi),
         and_(ro.c.opened_at <= at, or_(ro.c.delivered_at.is_(None), ro.c.delivered_at > at),
              or_(ro.c.cancelled_at.is_(None), ro.c.cancelled_at > at)),
-        ro.c.repair_order_id.in_(invoiced_ros), ro.c.repair_order_id.in_(qc_ros), ro.c.repair_order_id.in_(job_ros),
-        ro.c.repair_order_id.in_(visit_ros), ro.c.visit_id.in_([v["visit_id"] for v in visits]))))
-    ro_ids = [r["repair_order_id"] for r in ros]
+        ro.c.repair_order_id.in_(select(inv.c.repair_order_id).where(inv.c.site_id == s, _within(inv.c.invoiced_at, lo, hi))),
+        ro.c.repair_order_id.in_(select(qc.c.repair_order_id).where(qc.c.site_id == s, _within(qc.c.at, lo, hi))),
+        ro.c.repair_order_id.in_(select(job.c.repair_order_id).where(job_in_range)),
+        ro.c.repair_order_id.in_(select(visit.c.repair_order_id).where(visit_in_range)),
+        ro.c.visit_id.in_(select(visit.c.visit_id).where(visit_in_range))))
+    ro_ids = select(ro.c.repair_order_id).where(ro_wanted)
+    adj_wanted = and_(adj.c.site_id == s, or_(
+        _overlaps(adj.c.original_start, adj.c.original_end, lo, hi),
+        _overlaps(adj.c.corrected_start, adj.c.corrected_end, lo, hi), adj.c.job_id.in_(completed_jobs)))
+    adjusted_starts = select(adj.c.original_start).where(adj_wanted)
+    ivl_wanted = and_(ivl.c.site_id == s, or_(
+        _overlaps(ivl.c.start, ivl.c.end, lo, hi), ivl.c.job_id.in_(completed_jobs), ivl.c.start.in_(adjusted_starts)))
+    job_wanted = or_(job_in_range, and_(job.c.site_id == s, or_(
+        job.c.repair_order_id.in_(ro_ids), job.c.job_id.in_(select(ivl.c.job_id).where(ivl_wanted)))))
+
     facts.visits = [m.Visit(v["visit_id"], ts(v["arrived_at"] or v["ro_arrived_at"]), v["appointment_id"],
-                            v["repair_order_id"], v["vehicle_id"]) for v in visits]
+                            v["repair_order_id"], v["vehicle_id"]) for v in await _rows(conn, select(visit).where(visit_in_range))]
     facts.repair_orders = [m.RepairOrder(
         r["repair_order_id"], ts(r["opened_at"]), r["ro_type"], r["visit_id"], r["vehicle_id"], ts(r["arrived_at"]),
         ts(r["ready_at"]), ts(r["delivered_at"]), ts(r["cancelled_at"]), ts(r["promised_at"]), bool(r["is_comeback"]),
-        r["comeback_of"]) for r in ros]
+        r["comeback_of"]) for r in await _rows(conn, select(ro).where(ro_wanted))]
     facts.comebacks_against = set((await conn.execute(select(ro.c.comeback_of).where(
         ro.c.site_id == s, ro.c.is_comeback.is_(True), ro.c.comeback_of.in_(ro_ids)))).scalars())
-
-    line = _t(JobLineFact)
     lines = await _rows(conn, select(line).where(line.c.site_id == s, or_(
         line.c.repair_order_id.in_(ro_ids), _within(line.c.approved_at, lo, hi), _within(line.c.declined_at, lo, hi))))
     facts.job_lines = [m.JobLine(r["repair_order_id"], r["job_line_id"], r["pay_type"], r["sold_hours"], ts(r["removed_at"]),
                                  ts(r["proposed_at"]), ts(r["approved_at"]), ts(r["declined_at"])) for r in lines]
-
-    jobs = await _rows(conn, select(job).where(job.c.site_id == s, or_(
-        _within(job.c.first_completed_at, lo, hi), _within(job.c.first_clock_on, lo, hi), job.c.repair_order_id.in_(ro_ids))))
-    job_ids = [j["job_id"] for j in jobs]
-    invoices = await _rows(conn, select(inv).where(inv.c.site_id == s, or_(
-        inv.c.repair_order_id.in_(ro_ids), inv.c.repair_order_id.in_([j["repair_order_id"] for j in jobs]))))
-    facts.invoices = [_invoice(r) for r in invoices]
-
-    adj = _t(ClockingAdjustmentFact)
-    adjustments = await _rows(conn, select(adj).where(adj.c.site_id == s, or_(
-        _overlaps(adj.c.original_start, adj.c.original_end, lo, hi),
-        _overlaps(adj.c.corrected_start, adj.c.corrected_end, lo, hi), adj.c.job_id.in_(completed_jobs))))
-    facts.adjustments = [m.Adjustment(a["adjustment_id"], a["technician_id"], a["job_id"], ts(a["original_start"]),
-                                      ts(a["corrected_start"]), ts(a["corrected_end"]), ts(a["adjusted_at"]))
-                         for a in adjustments]
-    adjusted_starts = [a["original_start"] for a in adjustments]
-
-    ivl = _t(JobIntervalFact)
-    clocks = await _rows(conn, select(ivl).where(ivl.c.site_id == s, or_(
-        _overlaps(ivl.c.start, ivl.c.end, lo, hi), ivl.c.job_id.in_(completed_jobs), ivl.c.start.in_(adjusted_starts))))
-    facts.clock_intervals = [m.ClockInterval(c["job_id"], c["technician_id"], ts(c["start"]), ts(c["end"]), c["bay_id"])
-                             for c in clocks]  # type: ignore[arg-type]
-    job_ids = sorted(set(job_ids) | {c["job_id"] for c in clocks})
-    jobs += await _rows(conn, select(job).where(job.c.site_id == s, job.c.job_id.in_(
-        [j for j in job_ids if j not in {x["job_id"] for x in jobs}])))
     facts.jobs = [m.Job(j["job_id"], j["repair_order_id"], ts(j["approved_at"]), ts(j["queued_at"]), ts(j["withdrawn_at"]),
                         ts(j["first_clock_on"]), ts(j["first_completed_at"]), j["completed_by"],
-                        j["completion_sold_hours"], j["queued_sold_hours"]) for j in jobs]
+                        j["completion_sold_hours"], j["queued_sold_hours"])
+                  for j in await _rows(conn, select(job).where(job_wanted))]
+    invoices = await _rows(conn, select(inv).where(inv.c.site_id == s, or_(
+        inv.c.repair_order_id.in_(ro_ids), inv.c.repair_order_id.in_(select(job.c.repair_order_id).where(job_wanted)))))
+    facts.invoices = [_invoice(r) for r in invoices]
+    facts.adjustments = [m.Adjustment(a["adjustment_id"], a["technician_id"], a["job_id"], ts(a["original_start"]),
+                                      ts(a["corrected_start"]), ts(a["corrected_end"]), ts(a["adjusted_at"]))  # type: ignore[arg-type]
+                         for a in await _rows(conn, select(adj).where(adj_wanted))]
+    facts.clock_intervals = [m.ClockInterval(c["job_id"], c["technician_id"], ts(c["start"]), ts(c["end"]), c["bay_id"])
+                             for c in await _rows(conn, select(ivl).where(ivl_wanted))]  # type: ignore[arg-type]
 
     hold = _t(BayHoldFact)
     facts.holds = [m.Hold(h["job_id"], h["bay_id"], ts(h["start"]), ts(h["end"]))  # type: ignore[arg-type]
@@ -152,7 +143,7 @@ async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: flo
     mark = _t(JobMarkFact)
     marks = await _rows(conn, select(mark.c.job_id, mark.c.repair_order_id, mark.c.at, mark.c.kind).where(
         mark.c.site_id == s, mark.c.kind.in_(["on", "resume", "complete", "withdraw"]),
-        or_(mark.c.repair_order_id.in_(ro_ids), mark.c.job_id.in_(job_ids))))
+        or_(mark.c.repair_order_id.in_(ro_ids), mark.c.job_id.in_(select(job.c.job_id).where(job_wanted)))))
     facts.job_marks = [m.JobMark(r["job_id"], r["repair_order_id"], ts(r["at"]), r["kind"]) for r in marks]  # type: ignore[arg-type]
     facts.qc_results = [m.QcResult(r["repair_order_id"], ts(r["at"]), r["passed"])  # type: ignore[arg-type]
                         for r in await _rows(conn, select(qc).where(qc.c.site_id == s, qc.c.repair_order_id.in_(ro_ids)))]
@@ -191,9 +182,9 @@ async def _bay_statuses(conn: AsyncConnection, s: str, lo: datetime, hi: datetim
 
 async def _parts_requests(conn: AsyncConnection, s: str, lo: datetime, hi: datetime) -> list[m.PartsRequest]:
     req, line, issue = _t(PartsRequestFact), _t(PartsRequestLineFact), _t(PartsIssueLineFact)
-    requests = await _rows(conn, select(req).where(req.c.site_id == s, or_(
-        _within(req.c.requested_at, lo, hi), _within(req.c.fully_issued_at, lo, hi))))
-    ids = [r["request_id"] for r in requests]
+    wanted = and_(req.c.site_id == s, or_(_within(req.c.requested_at, lo, hi), _within(req.c.fully_issued_at, lo, hi)))
+    requests = await _rows(conn, select(req).where(wanted))
+    ids = select(req.c.request_id).where(wanted)
     lines: dict[str, list[Any]] = defaultdict(list)
     for r in await _rows(conn, select(line).where(line.c.site_id == s, line.c.request_id.in_(ids))):
         lines[r["request_id"]].append(r)
@@ -217,8 +208,9 @@ async def _latest_stock_flags(conn: AsyncConnection, s: str, at: datetime) -> li
 
 async def _appointments(conn: AsyncConnection, s: str, lo: datetime, hi: datetime) -> list[m.Appointment]:
     appt, visit = _t(AppointmentFact), _t(VisitFact)
-    rows = await _rows(conn, select(appt).where(appt.c.site_id == s, _within(appt.c.slot_start, lo, hi)))
-    ids = [r["appointment_id"] for r in rows]
+    wanted = and_(appt.c.site_id == s, _within(appt.c.slot_start, lo, hi))
+    rows = await _rows(conn, select(appt).where(wanted))
+    ids = select(appt.c.appointment_id).where(wanted)
     arrived = set((await conn.execute(select(visit.c.appointment_id).where(
         visit.c.site_id == s, visit.c.appointment_id.in_(ids), func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at).is_not(None)))).scalars())
     return [m.Appointment(r["appointment_id"], ts(r["slot_start"]), ts(r["cancelled_at"]), r["appointment_id"] in arrived)

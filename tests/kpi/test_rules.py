@@ -12,7 +12,9 @@ from services.kpi.figures.intervals import opening_spans
 from services.kpi.figures.model import Adjustment, Attendance, ClockInterval, Facts, OpeningHours, SiteConfig
 from services.kpi.figures.result import Distribution
 from services.kpi.figures.window import custom, month, today
+from services.kpi.handlers import PROJECTIONS
 from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, job_intervals, pair
+from shared.contracts import parts, reception, workshop
 
 T0 = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
 
@@ -111,3 +113,7 @@ def test_quantiles_are_nearest_rank(samples: tuple, p50: float, p90: float) -> N
     d = Distribution("x", samples)
     assert (d.quantile(0.5), d.quantile(0.9), d.max, d.count) == (p50, p90, max(samples), len(samples))
     assert Distribution("x").quantile(0.5) is None
+
+
+def test_every_event_of_the_contract_has_a_projection() -> None:
+    assert set(PROJECTIONS) == set(reception.EVENTS + workshop.EVENTS + parts.EVENTS)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from shared.outbox import utcnow
-
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from services.kpi.api.common import reader, writer
@@ -13,7 +10,8 @@ from services.kpi.schemas import ReferenceDataRead, ReferenceDataUpdate, TargetR
 from services.kpi.targets import list_reference, read_reference, read_targets, write_reference, write_targets
 from shared.auth import Principal
 from shared.http import check_if_match, etag
-from shared.problems import ProblemError, not_found
+from shared.outbox import utcnow
+from shared.problems import not_found
 from shared.runtime import open_uow
 
 router = APIRouter(prefix="/kpi/sites/{site_id}", tags=["targets and reference data"])
@@ -94,8 +92,6 @@ async def put_reference_data(request: Request, response: Response, site_id: str,
                              month: str = MONTH, principal: Principal = Depends(writer)) -> ReferenceDataRead:
     """Enter (replace) a month's reference data."""
     principal.require_site(site_id)
-    if not re.fullmatch(r"\d{4}-\d{2}", month):
-        raise ProblemError(422, "Invalid month", "month must be YYYY-MM", type_="/problems/validation")
     async with await open_uow(request, principal) as uow:
         current = await read_reference(uow.session, site_id, month)
         check_if_match(request, etag("reference", f"{site_id}-{month}", current.version if current else 0))

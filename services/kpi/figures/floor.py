@@ -26,8 +26,8 @@ def attendance_by_technician(facts: Facts, window: Window) -> dict[str, float]:
     return {t: total(subtract(union(spans), union(breaks.get(t, [])))) for t, spans in shifts.items()}
 
 
-def _sold_split(facts: Facts, window: Window) -> tuple[dict[str, float], dict[str, float], bool]:
-    """Sold seconds and clocked seconds on the jobs completed in the window, per technician."""
+def _sold_split(facts: Facts, window: Window) -> tuple[dict[str, float], dict[str, float], set[str]]:
+    """Sold and clocked seconds on the jobs completed in the window per technician, and who has provisional ones."""
     invoices = current_invoices(facts)
     clocks = adjusted_clocks(facts)
     by_job: dict[str, list] = defaultdict(list)
@@ -35,23 +35,23 @@ def _sold_split(facts: Facts, window: Window) -> tuple[dict[str, float], dict[st
         by_job[interval.job_id].append(interval)
     sold: dict[str, float] = defaultdict(float)
     clocked: dict[str, float] = defaultdict(float)
-    provisional = False
+    provisional: set[str] = set()
     for job in facts.jobs:
         if not window.contains(job.first_completed_at):
             continue
         hours, is_provisional = sold_hours(job, invoices.get(job.repair_order_id or ""))
-        provisional = provisional or is_provisional
         per_technician: dict[str, float] = defaultdict(float)
         for interval in by_job.get(job.job_id, []):
             per_technician[interval.technician_id] += until(interval.start, interval.end, window)
         job_total = sum(per_technician.values())
         seconds = float(hours * Decimal(3600))
-        if job_total > 0:
-            for technician, spent in per_technician.items():
-                sold[technician] += seconds * spent / job_total
-                clocked[technician] += spent
-        elif job.completed_by:
-            sold[job.completed_by] += seconds
+        shares = {t: spent / job_total for t, spent in per_technician.items()} if job_total > 0 else (
+            {job.completed_by: 1.0} if job.completed_by else {})
+        for technician, share in shares.items():
+            sold[technician] += seconds * share
+            clocked[technician] += per_technician.get(technician, 0.0)
+            if is_provisional:
+                provisional.add(technician)
     return sold, clocked, provisional
 
 
@@ -68,26 +68,28 @@ def technician_figures(facts: Facts, window: Window) -> list[Value]:
     out: list[Value] = []
     for t in technicians:
         a, j, s, c = attendance.get(t, 0.0), job_time.get(t, 0.0), sold.get(t, 0.0), clocked.get(t, 0.0)
+        mine = t in provisional
         out += [
             value("attendance_time", a, technician=t),
             value("job_time", j, technician=t),
-            value("sold_time", s, provisional, technician=t),
+            value("sold_time", s, mine, technician=t),
             value("completed_jobs_clocked_time", c, technician=t),
             value("technician_productivity", ratio(j, a), technician=t),
-            value("technician_efficiency", ratio(s, c), provisional, technician=t),
-            value("technician_proficiency", ratio(s, a), provisional, technician=t),
+            value("technician_efficiency", ratio(s, c), mine, technician=t),
+            value("technician_proficiency", ratio(s, a), mine, technician=t),
         ]
     a, j = sum(attendance.values()), sum(job_time.values())
     s, c = sum(sold.values()), sum(clocked.values())
     present = sum(1 for seconds in attendance.values() if seconds > 0)
+    any_provisional = bool(provisional)
     out += [
         value("attendance_time", a),
         value("job_time", j),
-        value("sold_time", s, provisional),
+        value("sold_time", s, any_provisional),
         value("completed_jobs_clocked_time", c),
         value("technician_productivity", ratio(j, a)),
-        value("technician_efficiency", ratio(s, c), provisional),
-        value("technician_proficiency", ratio(s, a), provisional),
+        value("technician_efficiency", ratio(s, c), any_provisional),
+        value("technician_proficiency", ratio(s, a), any_provisional),
         value("technicians_clocked_in", present),
         value("vehicles_per_technician", ratio(ready_count(facts, window), present)),
     ]
