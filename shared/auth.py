@@ -27,6 +27,7 @@ class Role(StrEnum):
     PARTS = "parts"
     MANAGER = "manager"
     OEM = "oem"
+    WARRANTY = "warranty"
     ADMIN = "admin"
 
 

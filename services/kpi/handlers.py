@@ -344,8 +344,13 @@ PROJECTIONS: dict[type[Event], Callable[[AsyncSession, Any], Awaitable[None]]] =
 
 async def project(session: AsyncSession, event: Event) -> None:
     """Apply one event to the projection (inside the caller's transaction)."""
-    await touch_site(session, event.site_id)
+    # Sites already recorded in this transaction; one is added only once its event applied (a savepoint
+    # that rolls back takes its site row with it).
+    recorded: set[str] = session.info.setdefault("kpi_sites_recorded", set())
+    if event.site_id not in recorded:
+        await touch_site(session, event.site_id)
     await PROJECTIONS[type(event)](session, event)
+    recorded.add(event.site_id)
 
 
 def handlers(on_applied: Callable[[AsyncSession, str], None] | None = None) -> dict[type[Event], Handler]:

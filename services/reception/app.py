@@ -8,19 +8,29 @@ from services.reception.errors import install_domain_errors
 from services.reception.handlers import HANDLERS
 from services.reception.recalls import InProcessRecalls, RecallPort
 from services.reception.settings import ReceptionSettings
-from shared.contracts.reception import TOPIC
+from services.reception.warranty import api as warranty
+from services.reception.warranty.oem import OemClient
+from services.reception.warranty.recalls import OemRecalls
+from services.reception.warranty.worker import SubmissionWorker
+from shared.contracts import reception, warranty as warranty_events
 from shared.runtime import Runtime, build_app
 
-ROUTERS = [sites.router, people.router, appointments.router, arrivals.router, repair_orders.router, lines.router, day.router]
+ROUTERS = [
+    sites.router, people.router, appointments.router, arrivals.router, repair_orders.router, lines.router, day.router,
+    warranty.router,
+]
 
 
 def create_app(settings: ReceptionSettings | None = None, recalls: RecallPort | None = None) -> FastAPI:
-    """The reception app, wired to its DB, Kafka and a recall port (in-process from settings by default)."""
+    """The reception app, wired to its DB, Kafka, the OEM (claims queue, recalls) or a given recall port."""
     settings = settings or ReceptionSettings()
-    runtime = Runtime(settings, infra, publishes=[TOPIC], handlers=HANDLERS)
+    oem = OemClient(settings.oem_connect_timeout_seconds, settings.oem_timeout_seconds)
+    worker = SubmissionWorker(settings, oem)
+    runtime = Runtime(settings, infra, publishes=[reception.TOPIC, warranty_events.TOPIC], handlers=HANDLERS, loops=[worker.run])
     app = build_app(runtime, title="Pitwall reception", routers=ROUTERS)
     install_domain_errors(app)
-    app.state.recalls = recalls or InProcessRecalls.from_settings(
+    app.state.warranty_worker = worker
+    app.state.recalls = recalls or OemRecalls(settings, oem, InProcessRecalls.from_settings(
         settings.recall_campaigns, settings.recall_campaigns_file, settings.recall_delay_seconds
-    )
+    ))
     return app

@@ -238,3 +238,7 @@ class Invoice(Table, table=True):
     issued_at: datetime = _at(nullable=False)
     issued_by: str = Field(max_length=200)
     figures: dict[str, Any] = _json()
+
+
+# The warranty tables live with their subpackage but on this metadata (one database, one migration history).
+from services.reception.warranty import tables as _warranty_tables  # noqa: E402,F401

@@ -6,20 +6,27 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.reception.usecases import workshop_facts
+from services.reception.warranty.handlers import on_clocking_adjusted, on_job_clock
 from shared.contracts.base import Event
 from shared.contracts.parts import PartsIssued, PartsReturned
-from shared.contracts.workshop import JobClockedOn, JobCompleted, QcFailed, QcPassed
+from shared.contracts.workshop import (
+    ClockingAdjusted, JobClockedOff, JobClockedOn, JobCompleted, JobPaused, JobResumed, QcFailed, QcPassed,
+)
 from shared.uow import UnitOfWork
+
+Handler = Callable[[UnitOfWork, Any], Awaitable[None]]
 
 
 async def on_job_clocked_on(uow: UnitOfWork, event: JobClockedOn) -> None:
-    """Work started on a job line."""
+    """Work started on a job line (and the technician's time card starts)."""
     await workshop_facts.work_started(uow, event.site_id, event.repair_order_id, event.job_id, event.occurred_at)
+    await on_job_clock(uow, event)
 
 
 async def on_job_completed(uow: UnitOfWork, event: JobCompleted) -> None:
-    """A job line's work is complete."""
+    """A job line's work is complete (every clock on it stops)."""
     await workshop_facts.job_completed(uow, event.site_id, event.repair_order_id, event.job_id, event.occurred_at)
+    await on_job_clock(uow, event)
 
 
 async def on_qc_passed(uow: UnitOfWork, event: QcPassed) -> None:
@@ -51,9 +58,13 @@ async def on_parts_returned(uow: UnitOfWork, event: PartsReturned) -> None:
     )
 
 
-HANDLERS: dict[type[Event], Callable[[UnitOfWork, Any], Awaitable[None]]] = {
+HANDLERS: dict[type[Event], Handler] = {
     JobClockedOn: on_job_clocked_on,
     JobCompleted: on_job_completed,
+    JobPaused: on_job_clock,
+    JobResumed: on_job_clock,
+    JobClockedOff: on_job_clock,
+    ClockingAdjusted: on_clocking_adjusted,
     QcPassed: on_qc_passed,
     QcFailed: on_qc_failed,
     PartsIssued: on_parts_issued,

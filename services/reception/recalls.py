@@ -7,6 +7,8 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
@@ -19,16 +21,27 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class Campaign:
-    """An open recall or field campaign for a vehicle."""
+    """An open recall or field campaign for a vehicle (with the labour operation and hours the OEM pays for it)."""
 
     number: str
     title: str = ""
+    op_code: str | None = None
+    sold_hours: Decimal | None = None
+
+    def stored(self) -> dict[str, str]:
+        """As kept with the visit and the RO."""
+        found = {"number": self.number, "title": self.title}
+        if self.op_code:
+            found["op_code"] = self.op_code
+        if self.sold_hours is not None:
+            found["sold_hours"] = str(self.sold_hours)
+        return found
 
 
 class RecallPort(Protocol):
-    """Asks the car maker which campaigns are open for a VIN."""
+    """Asks the car maker which campaigns are open for a VIN (for a site, on the site's day)."""
 
-    async def open_campaigns(self, vin: str) -> list[Campaign]:
+    async def open_campaigns(self, vin: str, site_id: str = "", day: date | None = None) -> list[Campaign]:
         """Open campaigns for the VIN (may be slow or fail)."""
         ...
 
@@ -38,7 +51,11 @@ class InProcessRecalls:
 
     def __init__(self, campaigns: Mapping[str, list[Mapping[str, str]]], delay_seconds: float = 0.0) -> None:
         self._campaigns = {
-            key.strip().upper(): [Campaign(str(c["number"]), str(c.get("title", ""))) for c in found]
+            key.strip().upper(): [
+                Campaign(str(c["number"]), str(c.get("title", "")), c.get("op_code") or None,
+                         Decimal(str(c["sold_hours"])) if c.get("sold_hours") is not None else None)
+                for c in found
+            ]
             for key, found in campaigns.items()
         }
         self._delay = delay_seconds
@@ -52,7 +69,7 @@ class InProcessRecalls:
                 merged.setdefault(key, []).extend(found)
         return cls(merged, delay_seconds)
 
-    async def open_campaigns(self, vin: str) -> list[Campaign]:
+    async def open_campaigns(self, vin: str, site_id: str = "", day: date | None = None) -> list[Campaign]:
         """Campaigns whose key is the VIN or a prefix of it."""
         if self._delay:
             await asyncio.sleep(self._delay)
@@ -71,10 +88,12 @@ class RecallResult:
     campaigns: list[Campaign]
 
 
-async def check_recalls(port: RecallPort, vin: str, timeout_seconds: float) -> RecallResult:
+async def check_recalls(
+    port: RecallPort, vin: str, timeout_seconds: float, site_id: str = "", day: date | None = None
+) -> RecallResult:
     """Ask the port within the timeout; any failure or timeout is 'unknown', never an error."""
     try:
-        campaigns = await asyncio.wait_for(port.open_campaigns(vin), timeout=timeout_seconds)
+        campaigns = await asyncio.wait_for(port.open_campaigns(vin, site_id, day), timeout=timeout_seconds)
     except TimeoutError:
         log.warning("recall check for %s timed out after %.1fs", vin, timeout_seconds)
         return RecallResult(UNKNOWN, [])

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Appointment, Customer, Invoice, RepairOrder, Site, Vehicle, Visit
+from services.reception.db import Appointment, Customer, Invoice, JobLine, RepairOrder, Site, Vehicle, Visit
 from services.reception.domain import money
 from services.reception.domain.repair_order import RoState, allowed_actions
 from services.reception.schemas.appointments import AppointmentRead
@@ -16,7 +17,7 @@ from services.reception.schemas.repair_orders import (
     RepairOrderSummary, VehicleBrief,
 )
 from services.reception.schemas.sites import SiteRead
-from services.reception.schemas.visits import VisitRead
+from services.reception.schemas.visits import SuggestedLine, VisitRead
 from services.reception.usecases import store
 from services.reception.usecases.billing import labour_items, parts_lines
 from services.reception.usecases.lifecycle import work_of
@@ -54,9 +55,24 @@ def appointment_read(appointment: Appointment) -> AppointmentRead:
     return AppointmentRead.model_validate(appointment, from_attributes=True)
 
 
+def suggested_lines(campaigns: list[dict[str, Any]], lines: list[JobLine] | None = None) -> list[SuggestedLine]:
+    """Open campaigns the RO does not carry yet, as warranty job lines."""
+    done = {line.campaign_number for line in lines or [] if line.campaign_number}
+    return [
+        SuggestedLine(
+            op_code=(c.get("op_code") or c["number"])[:40], description=(c.get("title") or f"Campaign {c['number']}")[:200],
+            complaint=f"Open recall / field campaign {c['number']}", sold_hours=Decimal(c.get("sold_hours") or "0"),
+            campaign_number=c["number"][:40],
+        )
+        for c in campaigns if c["number"] not in done
+    ]
+
+
 def visit_read(visit: Visit) -> VisitRead:
-    """An arrival."""
-    return VisitRead.model_validate(visit, from_attributes=True)
+    """An arrival, with its open campaigns as suggested job lines."""
+    read = VisitRead.model_validate(visit, from_attributes=True)
+    read.suggested_lines = suggested_lines(visit.recall_campaigns)
+    return read
 
 
 def summary(ro: RepairOrder, vehicle: Vehicle, customer: Customer) -> RepairOrderSummary:
@@ -79,7 +95,8 @@ async def repair_order_read(session: AsyncSession, ro: RepairOrder) -> RepairOrd
         **summary(ro, vehicle, customer).model_dump(),
         visit_id=ro.visit_id, mileage_in=ro.mileage_in, mileage_out=ro.mileage_out, invoiced_at=ro.invoiced_at,
         delivered_at=ro.delivered_at, cancelled_at=ro.cancelled_at, cancel_reason=ro.cancel_reason, comeback_of=ro.comeback_of,
-        comeback_reason=ro.comeback_reason, recall_campaigns=ro.recall_campaigns, last_qc_at=ro.last_qc_at,
+        comeback_reason=ro.comeback_reason, recall_campaigns=ro.recall_campaigns,
+        suggested_lines=suggested_lines(ro.recall_campaigns, lines), last_qc_at=ro.last_qc_at,
         last_qc_passed=ro.last_qc_passed if ro.last_qc_at else None, allowed_actions=allowed_actions(RoState(ro.state)),
         lines=[JobLineRead(**_line_fields(line), work=work_of(line)) for line in lines],
         parts_lines=[

@@ -1,19 +1,20 @@
 """The event contract every producer and consumer shares (never a producer's internals)."""
 
-from shared.contracts import parts, reception, workshop
+from shared.contracts import parts, reception, warranty, workshop
 from shared.contracts.base import Event, EventRegistry
 
 TOPICS: dict[str, str] = {
     "reception": reception.TOPIC,
     "workshop": workshop.TOPIC,
     "parts": parts.TOPIC,
+    "warranty": warranty.TOPIC,
 }
 
 
 def default_registry() -> EventRegistry:
     """A registry holding every published event type."""
     registry = EventRegistry()
-    registry.register(*reception.EVENTS, *workshop.EVENTS, *parts.EVENTS)
+    registry.register(*reception.EVENTS, *workshop.EVENTS, *parts.EVENTS, *warranty.EVENTS)
     return registry
 
 

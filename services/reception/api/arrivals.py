@@ -28,11 +28,11 @@ async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal:
     async with await open_uow(request, principal):
         pass  # a retried request is answered here, without asking the OEM again
     async with reading(request) as session:
-        await site_in_path(session, principal, site_id)
+        site = await site_in_path(session, principal, site_id)
         vehicle, _ = await visits.arriving_vehicle(session, site_id, body)
     port: RecallPort = request.app.state.recalls
     # Asked before the transaction opens: a slow OEM must never hold a database lock.
-    recall = await check_recalls(port, vehicle.vin, settings_of(request).recall_timeout_seconds)
+    recall = await check_recalls(port, vehicle.vin, settings_of(request).recall_timeout_seconds, site_id, local_day(site, None, at))
     async with await open_uow(request, principal) as uow:
         await site_in_path(uow.session, principal, site_id)
         result = views.visit_read(await visits.arrive(uow, site_id, body, recall, at, principal.subject))

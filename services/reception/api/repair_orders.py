@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, reading, site_in_path
+from services.reception.api.common import READ, WRITE, at_of, reading, settings_of, site_in_path
 from services.reception.api.ro_write import ro_write
 from services.reception.db import Invoice, RepairOrder
 from services.reception.domain.repair_order import RoState
@@ -90,8 +90,10 @@ async def invoice(repair_order_id: str, body: InvoiceCreate, request: Request, p
     async with await open_uow(request, principal) as uow:
         ro = await store.visible(uow.session, RepairOrder, "repair order", repair_order_id, principal, lock=True)
         site = await store.site(uow.session, ro.site_id)
-        result = views.invoice_read(ro, await billing.invoice(uow, site, ro, body, at, principal.subject))
+        oem = settings_of(request).oem_profile(ro.site_id)
+        result = views.invoice_read(ro, await billing.invoice(uow, site, ro, body, at, principal.subject, oem))
         await uow.commit(result, 201)
+    request.app.state.warranty_worker.wake()  # claims may have been queued (auto-submit)
     return result
 
 
@@ -111,8 +113,11 @@ async def deliver(
     repair_order_id: str, body: Delivery, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> RepairOrderRead:
     """Hand the vehicle back, with its mileage out."""
-    return await ro_write(request, response, principal, repair_order_id, body.occurred_at,
-                          lambda uow, site, ro, at: billing.deliver(uow, ro, body.mileage_out, at))
+    profile_of = settings_of(request).oem_profile
+    result = await ro_write(request, response, principal, repair_order_id, body.occurred_at,
+                            lambda uow, site, ro, at: billing.deliver(uow, site, ro, body.mileage_out, at, profile_of(site.site_id)))
+    request.app.state.warranty_worker.wake()  # a claim completed by the mileage out may have been queued (auto-submit)
+    return result
 
 
 @router.post("/repair-orders/{repair_order_id}/cancel")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pydantic import AwareDatetime, BaseModel, Field
 
 from services.reception.schemas.common import Amount, Code, Hours, Ident, Input, LongText, Mileage, Name, Note, Timed
-from services.reception.schemas.visits import CampaignRead
+from services.reception.schemas.visits import CampaignRead, SuggestedLine
 from shared.contracts.reception import ApprovalMethod, PayType, RoType
 
 
@@ -176,6 +176,7 @@ class RepairOrderRead(RepairOrderSummary):
     comeback_of: str | None
     comeback_reason: str
     recall_campaigns: list[CampaignRead]
+    suggested_lines: list[SuggestedLine] = Field(default_factory=list, description="open campaigns not yet on the RO, as job lines")
     last_qc_at: datetime | None
     last_qc_passed: bool | None
     allowed_actions: list[str]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from services.reception.schemas.common import Ident, Timed
+from shared.contracts.reception import PayType
 
 
 class ArrivalCreate(Timed):
@@ -22,6 +24,17 @@ class CampaignRead(BaseModel):
     title: str
 
 
+class SuggestedLine(BaseModel):
+    """An open campaign as a job line the advisor can add (POST it to the RO's lines as it is)."""
+
+    op_code: str
+    description: str
+    complaint: str
+    pay_type: PayType = PayType.WARRANTY
+    sold_hours: Decimal
+    campaign_number: str
+
+
 class VisitRead(BaseModel):
     id: str
     site_id: str
@@ -33,6 +46,7 @@ class VisitRead(BaseModel):
     repair_order_id: str | None
     recall_status: str
     recall_campaigns: list[CampaignRead]
+    suggested_lines: list[SuggestedLine] = Field(default_factory=list, description="the open campaigns as job lines")
 
 
 class QueueEntry(BaseModel):

@@ -14,6 +14,9 @@ from services.reception.domain.errors import InvalidInput
 from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type, require
 from services.reception.schemas.repair_orders import InvoiceCreate
 from services.reception.usecases import store
+from services.reception.warranty import claims
+from services.reception.warranty.domain.rules import Sublet
+from services.reception.warranty.profile import OemProfile
 from shared.contracts.reception import InvoiceLine, PayType, RepairOrderInvoiced, RoType, VehicleDelivered
 from shared.uow import UnitOfWork
 
@@ -49,8 +52,8 @@ def _jsonable(figures: money.InvoiceFigures) -> dict[str, Any]:
     return plain(asdict(figures))
 
 
-async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCreate, at: datetime, by: str) -> Invoice:
-    """Invoice a ready RO: approved labour, parts issued, sublets, tax; publishes RepairOrderInvoiced."""
+async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCreate, at: datetime, by: str, oem: OemProfile) -> Invoice:
+    """Invoice a ready RO: approved labour, parts issued, sublets, tax; publishes RepairOrderInvoiced; drafts warranty claims."""
     require(RoState(ro.state), RoAction.INVOICE)
     if ro.ready_at is not None and at < ro.ready_at:
         raise InvalidInput(f"occurred_at is before the RO became ready ({ro.ready_at.isoformat()})")
@@ -77,11 +80,13 @@ async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCre
             for line in figures.lines
         ],
     ))
+    warranty_sublets = [Sublet(s.description, money.money(s.amount)) for s in body.sublet_lines if s.pay_type is PayType.WARRANTY]
+    await claims.draft_for_invoice(uow, oem, site, ro, warranty_sublets, at)
     return bill
 
 
-async def deliver(uow: UnitOfWork, ro: RepairOrder, mileage_out: int, at: datetime) -> None:
-    """Hand the vehicle back (mileage out not below mileage in)."""
+async def deliver(uow: UnitOfWork, site: Site, ro: RepairOrder, mileage_out: int, at: datetime, oem: OemProfile) -> None:
+    """Hand the vehicle back (mileage out not below mileage in; its warranty claims get the mileage out)."""
     require(RoState(ro.state), RoAction.DELIVER)
     if mileage_out < ro.mileage_in:
         raise InvalidInput(f"mileage_out {mileage_out} is below mileage_in {ro.mileage_in}", field="mileage_out")
@@ -93,3 +98,4 @@ async def deliver(uow: UnitOfWork, ro: RepairOrder, mileage_out: int, at: dateti
     if vehicle is not None:
         vehicle.mileage = max(vehicle.mileage, mileage_out)
     await uow.publish(VehicleDelivered(site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, mileage_out=mileage_out))
+    await claims.vehicle_delivered(uow, site, oem, ro, at)

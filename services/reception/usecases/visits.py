@@ -55,7 +55,7 @@ async def arrive(
     visit = Visit(
         id=str(uuid.uuid4()), site_id=site_id, vehicle_id=vehicle.id, customer_id=customer_id,
         appointment_id=appointment.id if appointment else None, arrived_at=at, status=WAITING,
-        recall_status=recall.status, recall_campaigns=[{"number": c.number, "title": c.title} for c in recall.campaigns],
+        recall_status=recall.status, recall_campaigns=[c.stored() for c in recall.campaigns],
         recorded_by=by,
     )
     if appointment is not None:
