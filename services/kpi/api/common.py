@@ -35,7 +35,7 @@ class WindowQuery:
 
 def window_query(
     window: Literal["today", "rolling_hour", "month_to_date"] | None = Query(None, description="a named window"),
-    start: str | None = Query(None, alias="from", description="a date (site-local midnight) or a date-time; with `to`"),
+    start: str | None = Query(None, alias="from", description="a date (site-local midnight) or a date-time (site-local without an offset); with `to`"),
     end: str | None = Query(None, alias="to", description="exclusive end: a date or a date-time"),
 ) -> WindowQuery:
     """The window asked for: a named one, or from/to."""
