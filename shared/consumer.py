@@ -125,6 +125,7 @@ class ConsumerRunner:
                 while not self._stopping:
                     await self.poll_once()
             except asyncio.CancelledError:
+                await self._close()  # leave the group now, or a restarted consumer waits for our partitions
                 raise
             except Exception as exc:  # noqa: BLE001 - retried: offsets in the DB make it safe
                 self.connected = False

@@ -133,6 +133,7 @@ class OutboxRelay:
                 if sent == 0:
                     await self._idle()
             except asyncio.CancelledError:
+                await self._close_producer()
                 raise
             except Exception as exc:  # noqa: BLE001 - any send failure means: retry later
                 self._metrics.failures.inc()
