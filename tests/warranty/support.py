@@ -153,22 +153,29 @@ class WarrantyRo:
 async def warranty_ro(
     desk: Desk, kafka: str, *, lines: list[dict[str, Any]] | None = None, vin: str | None = None,
     start: datetime | None = None, parts: list[tuple[str, str, str]] = (("06H121026", "1", "180.00"),),
-    sublets: list[dict[str, Any]] | None = None, deliver: bool = True, visit_id: str | None = None,
+    sublets: list[dict[str, Any]] | None = None, deliver: bool = True,
 ) -> WarrantyRo:
-    """Open a warranty RO, clock two technicians on its first job, issue parts, pass QC, invoice, deliver.
+    """A new customer's vehicle arrives six hours ago (or at `start`) for a warranty RO, taken to invoice by `finish`."""
+    vin = vin or new_vin("LSV")
+    t0 = start or datetime.now().astimezone() - timedelta(hours=6)
+    customer = await desk.customer()
+    vehicle = await desk.vehicle(customer["id"], vin=vin)
+    visit_id = (await desk.arrive(vehicle["id"], at=t0))["id"]
+    body = lines if lines is not None else [line("10-21-00", "1.5", description="Replace water pump",
+                                                  complaint="Coolant leak under the engine", pay_type="warranty")]
+    ro = await desk.open_ro(visit_id, body, at=t0 + timedelta(minutes=5), ro_type="warranty", mileage_in=42_000)
+    return await finish(desk, kafka, ro, t0, vin, parts=parts, sublets=sublets, deliver=deliver)
+
+
+async def finish(
+    desk: Desk, kafka: str, ro: dict[str, Any], t0: datetime, vin: str, *, parts: list[tuple[str, str, str]] = (),
+    sublets: list[dict[str, Any]] | None = None, deliver: bool = True,
+) -> WarrantyRo:
+    """Approve the RO's lines, clock two technicians on its first job, issue parts, pass QC, invoice, deliver.
 
     First job: T-7 clocks 1h, pauses 30 min, resumes; T-9 joins at the resume; the completion 30 min later stops
     both → T-7 1.5h, T-9 0.5h. Other jobs: T-8 0.8h each.
     """
-    vin = vin or new_vin("LSV")
-    t0 = start or datetime.now().astimezone() - timedelta(hours=6)
-    if visit_id is None:
-        customer = await desk.customer()
-        vehicle = await desk.vehicle(customer["id"], vin=vin)
-        visit_id = (await desk.arrive(vehicle["id"], at=t0))["id"]
-    body = lines if lines is not None else [line("10-21-00", "1.5", description="Replace water pump",
-                                                  complaint="Coolant leak under the engine", pay_type="warranty")]
-    ro = await desk.open_ro(visit_id, body, at=t0 + timedelta(minutes=5), ro_type="warranty", mileage_in=42_000)
     ro = await approve_all(desk, ro, at=t0 + timedelta(minutes=10))
     jobs = [x["id"] for x in ro["lines"]]
     site, ro_id, first = desk.site, ro["id"], jobs[0]
