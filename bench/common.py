@@ -1,0 +1,221 @@
+"""What every benchmark shares: the machine, a broker of its own, service processes, databases, percentiles, the report."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tools import localpg
+from tools.localkafka import LocalKafka
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KAFKA_PORT = 19392  # not the shared broker at 9092: a benchmark's topics and load stay its own
+
+
+def machine() -> dict[str, Any]:
+    """Where the run happens: CPU, cores, memory, load (other people's tests may be loading the machine)."""
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    memory_mb = None
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        memory_mb = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    return {"cpu": model, "cores": os.cpu_count(), "memory_mb": memory_mb, "python": platform.python_version(),
+            "load_average": [round(x, 2) for x in os.getloadavg()], "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
+
+
+def percentile(samples: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty sample."""
+    ordered = sorted(samples)
+    rank = max(1, min(len(ordered), -(-len(ordered) * q // 100)))
+    return float(ordered[int(rank) - 1])
+
+
+def latency_summary(seconds: Sequence[float]) -> dict[str, float]:
+    """Count, p50, p99 and max of latencies, in milliseconds."""
+    return {"count": len(seconds), "p50_ms": round(percentile(seconds, 50) * 1000, 2),
+            "p99_ms": round(percentile(seconds, 99) * 1000, 2), "max_ms": round(max(seconds) * 1000, 2)}
+
+
+@dataclass
+class Report:
+    """A benchmark's figures: printed as a short table and written as JSON."""
+
+    name: str
+    params: dict[str, Any]
+    machine: dict[str, Any] = field(default_factory=machine)
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def row(self, what: str, value: Any, note: str = "") -> None:
+        """One line of the table."""
+        self.rows.append((what, f"{value:,.1f}" if isinstance(value, float) else str(value), note))
+
+    def target(self, name: str, value: float, limit: float, *, at_least: bool) -> None:
+        """A target of the issue, and whether this run met it."""
+        met = value >= limit if at_least else value <= limit
+        self.targets[name] = {"value": round(value, 4), "target": f"{'>=' if at_least else '<='} {limit}", "met": met}
+        self.row(f"target {name}", f"{value:.3g} ({'>=' if at_least else '<='} {limit})", "met" if met else "NOT MET")
+
+    def finish(self, json_path: Path | None) -> dict[str, Any]:
+        """Print the table, write the JSON, and return what was written."""
+        self.machine["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+        data = {"benchmark": self.name, "params": self.params, "machine": self.machine, "figures": self.figures,
+                "targets": self.targets}
+        width = max((len(r[0]) for r in self.rows), default=10)
+        print(f"\n{self.name}  ({self.machine['cores']} cores, {self.machine['cpu']}, load {self.machine['load_average']}"
+              f" → {self.machine['load_average_end']})")
+        for what, value, note in self.rows:
+            print(f"  {what:<{width}}  {value:>22}  {note}")
+        if json_path is not None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+            print(f"  → {json_path}")
+        return data
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def own_broker(port: int = DEFAULT_KAFKA_PORT, controller_port: int | None = None) -> Iterator[str]:
+    """A fresh single-node Kafka on its own ports and data directory, removed afterwards; yields its bootstrap."""
+    data_dir = Path(tempfile.mkdtemp(prefix="pitwall-bench-kafka-"))
+    broker = LocalKafka(data_dir, port=port, controller_port=controller_port or port + 1)
+    try:
+        broker.start(timeout=120)
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def database(kind: str, work_dir: Path, name: str) -> AsyncIterator[str]:
+    """A fresh database: a SQLite file in the work dir, or a new PostgreSQL database (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{work_dir / f'{name}.db'}"
+        return
+    if kind != "postgres":
+        raise ValueError(f"unknown database kind {kind!r}")
+    localpg.ensure_running()
+    db_name = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    url = await localpg.acreate_database(db_name)
+    try:
+        yield url
+    finally:
+        await localpg.adrop_database(db_name)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: ours without PITWALL_* settings, plus these."""
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("PITWALL_")}, **extra}
+
+
+class Process:
+    """A child process (a service under uvicorn, or a bench app), its log in a file, its memory and CPU from /proc."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, port: int) -> None:
+        self.name, self.argv, self.env, self.port = name, argv, env, port
+        self.log_path = log_dir / f"{name}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def service(cls, name: str, env: dict[str, str], log_dir: Path) -> Process:
+        """`python -m services.<name> --port P`."""
+        port = free_port()
+        return cls(name, [sys.executable, "-m", f"services.{name}", "--port", str(port)], env, log_dir, port)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start it (log appended to its file)."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+
+    async def ready(self, path: str = "/readyz", timeout: float = 120.0) -> None:
+        """Wait until `path` answers 200; fail with the log's tail if the process died or never answered."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(base_url=self.url, timeout=5.0) as client:
+            while time.monotonic() < deadline:
+                assert self.process is not None
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
+                with contextlib.suppress(httpx.TransportError):
+                    if (await client.get(path)).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        raise RuntimeError(f"{self.name} not ready within {timeout:.0f}s:\n{self.tail()}")
+
+    def _status(self, key: str) -> int:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no {key} in /proc/{self.process.pid}/status")
+
+    def rss_bytes(self) -> int:
+        """Resident memory now."""
+        return self._status("VmRSS")
+
+    def peak_rss_bytes(self) -> int:
+        """The highest resident memory so far."""
+        return self._status("VmHWM")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL if it does not stop in time."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        """The end of its log."""
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def work_dir(prefix: str) -> Path:
+    """A scratch directory for databases and logs of one run."""
+    return Path(tempfile.mkdtemp(prefix=f"pitwall-bench-{prefix}-"))

@@ -1,0 +1,257 @@
+"""Benchmark 2: freshness — from an API call's 2xx to the change being visible on the KPI service's /metrics.
+
+`python -m bench.freshness [--sites 20] [--speed 650] [--seconds 60] [--probe-interval 0.5] [--db sqlite|postgres]
+[--json PATH] [--smoke]`
+
+Reception, workshop, parts and kpi run as separate processes on a broker of the benchmark's own. The simulator plays
+`sites` sites' day through the producing services' public APIs at `speed` (simulated seconds per real second), the
+steady background load: its event rate is counted on the topics and reported. Meanwhile a probe site takes one arrival
+every `probe-interval` seconds through the reception API; each probe's freshness is the time from its 201 to the first
+scrape of the KPI service's /metrics where the probe site's `vehicle_entries` (today) has counted it. /metrics is scraped
+back to back while a probe is outstanding (the scrape time is reported: it bounds the resolution).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, latency_summary, own_broker, work_dir
+from shared.auth import mint_token
+from shared.contracts import parts, reception, workshop
+from shared.settings import DEV_JWT_SECRET
+from tools.simulator import catalog
+from tools.simulator.api import ActionLog
+from tools.simulator.day import Options as SimOptions
+from tools.simulator.day import play
+
+SERVICES = ("reception", "workshop", "parts", "kpi")
+TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
+PROBE_SITE = "bench-probe"
+METRIC = f'pitwall_kpi_vehicle_entries{{site="{PROBE_SITE}",window="today"}} '
+
+
+@dataclass
+class Options:
+    """Sizes of one run."""
+
+    sites: int = 20
+    speed: float = 650.0
+    ros: int = 20
+    seconds: float = 60.0
+    warmup: float = 30.0
+    probe_interval: float = 0.5
+    db: str = "sqlite"
+
+
+class EventRate:
+    """Counts the records arriving on the topics, per second (from the end of the topics when started)."""
+
+    def __init__(self, bootstrap: str) -> None:
+        self._bootstrap = bootstrap
+        self.arrivals: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> EventRate:
+        consumer = AIOKafkaConsumer(*TOPICS, bootstrap_servers=self._bootstrap, group_id=None, auto_offset_reset="latest",
+                                    enable_auto_commit=False, metadata_max_age_ms=1000)
+        await consumer.start()
+
+        async def read() -> None:
+            try:
+                while True:
+                    batches = await consumer.getmany(timeout_ms=200)
+                    now = time.monotonic()
+                    self.arrivals += [now] * sum(len(records) for records in batches.values())
+            finally:
+                await consumer.stop()
+
+        self._task = asyncio.create_task(read())
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+
+    def between(self, start: float, end: float) -> dict[str, float]:
+        """Events per second over [start, end): the mean, and the quietest and busiest whole second."""
+        seconds = max(1, int(end - start))
+        per_second = [0] * seconds
+        for t in self.arrivals:
+            if start <= t < start + seconds:
+                per_second[int(t - start)] += 1
+        return {"mean": round(sum(per_second) / seconds, 1), "min_second": min(per_second), "max_second": max(per_second)}
+
+
+async def system(kind: str, bootstrap: str, work: Path, stack: contextlib.AsyncExitStack) -> dict[str, Process]:
+    """The four services, each on its own database, ready."""
+    processes = {}
+    for name in SERVICES:
+        url = await stack.enter_async_context(database(kind, work, name))
+        prefix = f"PITWALL_{name.upper()}_"
+        env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING",
+                        PITWALL_RELAY_POLL_SECONDS="0.5", **{f"{prefix}DATABASE_URL": url, f"{prefix}CONSUMER_GROUP": f"bench-{name}"})
+        processes[name] = Process.service(name, env, work / "logs")
+    for process in processes.values():
+        process.start()
+        stack.callback(process.stop)
+    for process in processes.values():
+        await process.ready()
+    return processes
+
+
+async def probe_vehicles(client: httpx.AsyncClient, count: int) -> tuple[dict[str, str], list[str]]:
+    """The probe site, a customer and `count` vehicles (each arrives once); returns the advisor's headers and vehicle ids."""
+    def headers(role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_token(DEV_JWT_SECRET, 'bench', [role], [PROBE_SITE], timedelta(hours=6))}"}
+
+    async def created(response: Any) -> dict[str, Any]:
+        answer = await response
+        if answer.status_code != 201:
+            raise RuntimeError(f"probe setup: {answer.status_code} {answer.text[:300]}")
+        return dict(answer.json())
+
+    await created(client.post("/sites", headers=headers("manager"), json={
+        "site_id": PROBE_SITE, "name": "probe", "time_zone": "UTC", "labour_rate": "380", "technician_cost_rate": "120",
+        "tax_rate": "0.13", "opening_hours": [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]}))
+    advisor = headers("advisor")
+    customer = await created(client.post(f"/sites/{PROBE_SITE}/customers", headers=advisor,
+                                         json={"name": "Probe", "phone": "+86 13900000000"}))
+    rng = random.Random(11)
+    vehicles = []
+    for n in range(count):
+        vehicle = await created(client.post(f"/sites/{PROBE_SITE}/vehicles", headers=advisor, json={
+            "vin": catalog.vin(rng), "plate": f"P{n:07d}", "make": "Toyota", "model": "Corolla", "year": 2023,
+            "customer_id": customer["id"]}))
+        vehicles.append(str(vehicle["id"]))
+    return advisor, vehicles
+
+
+def entries(metrics_text: str) -> int | None:
+    """The probe site's vehicle entries today, as /metrics shows them (None: not shown yet)."""
+    at = metrics_text.find(METRIC)
+    if at < 0:
+        return None
+    return int(float(metrics_text[at + len(METRIC):].split("\n", 1)[0]))
+
+
+async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], vehicles: list[str], interval: float) -> dict[str, Any]:
+    """Send the probes on a fixed schedule; scrape /metrics while one is outstanding."""
+    ok_at: dict[int, float] = {}
+    seen_at: dict[int, float] = {}
+    scrapes: list[float] = []
+    sizes: list[int] = []
+    done = asyncio.Event()
+    async with httpx.AsyncClient(base_url=kpi.url, timeout=30) as kpi_client, \
+            httpx.AsyncClient(base_url=reception_url, timeout=30) as client:
+        while entries((await kpi_client.get("/metrics")).text) != 0:  # the probe site is known, nothing counted yet
+            await asyncio.sleep(0.2)
+
+        async def watch() -> None:
+            while not done.is_set() or len(seen_at) < len(vehicles):
+                if len(seen_at) >= len(ok_at) and not done.is_set():
+                    await asyncio.sleep(0.002)
+                    continue
+                began = time.monotonic()
+                text = (await kpi_client.get("/metrics")).text
+                now = time.monotonic()
+                scrapes.append(now - began)
+                sizes.append(len(text))
+                for k in range(len(seen_at) + 1, (entries(text) or 0) + 1):
+                    seen_at[k] = now
+
+        async def probe(k: int, vehicle: str, due: float) -> None:
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            response = await client.post(f"/sites/{PROBE_SITE}/arrivals", headers={**advisor, "Idempotency-Key": f"probe-{k}"},
+                                         json={"vehicle_id": vehicle})
+            if response.status_code != 201:
+                raise RuntimeError(f"probe {k}: {response.status_code} {response.text[:300]}")
+            ok_at[k] = time.monotonic()
+
+        watcher = asyncio.create_task(watch())
+        start = time.monotonic() + 0.1
+        await asyncio.gather(*(probe(k, v, start + (k - 1) * interval) for k, v in enumerate(vehicles, start=1)))
+        done.set()
+        await asyncio.wait_for(watcher, timeout=120)
+    latencies = [max(0.0, seen_at[k] - ok_at[k]) for k in ok_at]
+    return {"probes": len(latencies), "window": (start, max(ok_at.values())), **latency_summary(latencies),
+            "scrape_ms_mean": round(1000 * sum(scrapes) / len(scrapes), 2), "metrics_bytes": max(sizes),
+            "seen_before_2xx": sum(1 for k in ok_at if seen_at[k] < ok_at[k])}
+
+
+async def run(options: Options, bootstrap: str, work: Path) -> Report:
+    """Start the system and the load, measure the probes; returns the report (not yet printed)."""
+    report = Report("freshness (benchmark 2)", {**options.__dict__})
+    async with contextlib.AsyncExitStack() as stack:
+        services = await system(options.db, bootstrap, work, stack)
+        async with httpx.AsyncClient(base_url=services["reception"].url, timeout=30) as client:
+            advisor, vehicles = await probe_vehicles(client, max(1, int(options.seconds / options.probe_interval)))
+        sim = SimOptions(urls={n: services[n].url for n in ("reception", "workshop", "parts")}, sites=options.sites, seed=7,
+                         speed=options.speed, ros=options.ros, site_prefix="bench-sim", secret=DEV_JWT_SECRET, progress=False)
+        async with EventRate(bootstrap) as rate:
+            load = asyncio.create_task(play(sim, ActionLog(None)))
+            await asyncio.sleep(options.warmup)
+            if load.done():
+                load.result()
+                raise RuntimeError("the simulated day was over before the probes started: raise --sites/--ros or lower --speed")
+            kpi_cpu = services["kpi"].cpu_seconds()
+            result = await measure(services["kpi"], services["reception"].url, advisor, vehicles, options.probe_interval)
+            kpi_cpu = services["kpi"].cpu_seconds() - kpi_cpu
+            background_done = load.done()
+            load.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await load
+        start, end = result.pop("window")
+        result["events_per_second"] = rate.between(start, end)
+        result["kpi_cpu_share"] = round(kpi_cpu / max(end - start, 1e-9), 2)
+        result["load_ended_early"] = background_done
+    report.figures = result
+    eps = result["events_per_second"]
+    report.row("background events/s on the topics", eps["mean"], f"quietest second {eps['min_second']}, busiest {eps['max_second']}")
+    report.row("probes (arrivals at one site)", result["probes"], f"one every {options.probe_interval}s")
+    report.row("2xx → /metrics p50", f"{result['p50_ms']} ms")
+    report.row("2xx → /metrics p99", f"{result['p99_ms']} ms", f"max {result['max_ms']} ms")
+    report.row("/metrics scrape", f"{result['scrape_ms_mean']} ms", f"{result['metrics_bytes']:,} bytes")
+    report.row("kpi CPU use", f"{result['kpi_cpu_share']:.0%} of a core")
+    report.target("p99 ms", result["p99_ms"], 250, at_least=False)
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command."""
+    parser = argparse.ArgumentParser(prog="python -m bench.freshness", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sites", type=int, default=20)
+    parser.add_argument("--speed", type=float, default=650.0)
+    parser.add_argument("--ros", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--warmup", type=float, default=30.0)
+    parser.add_argument("--probe-interval", type=float, default=0.5)
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
+    parser.add_argument("--json", type=Path, default=Path("bench/results/freshness.json"))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: one simulated site, 5 s of probes")
+    args = parser.parse_args(argv)
+    options = Options(sites=args.sites, speed=args.speed, ros=args.ros, seconds=args.seconds, warmup=args.warmup,
+                      probe_interval=args.probe_interval, db=args.db)
+    if args.smoke:
+        options = Options(sites=1, speed=300.0, ros=4, seconds=4.0, warmup=3.0, probe_interval=0.5, db=args.db)
+    with own_broker(args.kafka_port) as bootstrap:
+        report = asyncio.run(run(options, bootstrap, work_dir("freshness")))
+    report.finish(args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
