@@ -15,11 +15,17 @@ from typing import Any
 
 import httpx
 import uvicorn
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from services.reception.app import create_app as reception_app
+from services.reception.db import infra
+from services.reception.handlers import HANDLERS
 from services.reception.settings import ReceptionSettings
 from shared import webhooks
+from shared.db import create_engine
+from shared.kafka_admin import ensure_topics
+from shared.migrations import upgrade_to_head
 from shared.contracts import parts as pc, workshop as wc
 from tests.kit import auth, eventually, publish
 from tests.reception.helpers import Desk, approve_all, iso, line, new_vin, state_is
@@ -31,6 +37,7 @@ API_KEY = "test-oem-api-key"
 ADMIN_KEY = "test-oem-admin-key"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 OEM_PATH = "/warranty/webhooks/oem"
+TOPICS = sorted({event.topic for event in HANDLERS})
 
 
 def bound_socket(port: int = 0) -> socket.socket:
@@ -63,6 +70,33 @@ def simulator_settings(webhook_url: str, **overrides: Any) -> OemSimulatorSettin
         "webhook_backoff_max_seconds": 0.5, "webhook_timeout_seconds": 5, "webhook_max_attempts": 20,
     }
     return OemSimulatorSettings(**{**values, **overrides})
+
+
+async def from_now_on(settings: ReceptionSettings) -> None:
+    """Migrate the reception's database and store the consumer's offsets at the topics' ends.
+
+    Only this test's events matter to it: the other tests' history on the shared topics is skipped rather than
+    replayed at every start (which grows with every run and holds SQLite's write lock meanwhile).
+    """
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine, "reception")
+        reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+        await reader.start()
+        try:
+            await ensure_topics(settings.kafka_bootstrap, TOPICS)
+            cluster = await reader._client.fetch_all_metadata()
+            partitions = [TopicPartition(t, p) for t in TOPICS for p in cluster.partitions_for_topic(t) or ()]
+            ends = await reader.end_offsets(partitions)
+        finally:
+            await reader.stop()
+        group = settings.resolved_consumer_group()
+        async with engine.begin() as connection:
+            for tp, end in ends.items():
+                await connection.execute(infra.consumer_offset.insert().values(
+                    consumer=group, topic=tp.topic, partition=tp.partition, next_offset=end))
+    finally:
+        await engine.dispose()
 
 
 def reception_settings(database_url: str, kafka: str, oem_url: str, group: str, **overrides: Any) -> ReceptionSettings:
@@ -115,6 +149,7 @@ async def stack(database_url: str, kafka: str, *, oem: dict[str, Any] | None = N
     dealer_port, oem_port = dealer_sock.getsockname()[1], oem_sock.getsockname()[1]
     dealer_url, oem_url = f"http://127.0.0.1:{dealer_port}", f"http://127.0.0.1:{oem_port}"
     settings = reception_settings(database_url, kafka, oem_url, f"warranty-test-{uuid.uuid4().hex[:8]}", **reception)
+    await from_now_on(settings)
     app = reception_app(settings)
     async with contextlib.AsyncExitStack() as outer:
         await outer.enter_async_context(served(simulator_app(simulator_settings(dealer_url + OEM_PATH, **(oem or {}))), oem_sock))

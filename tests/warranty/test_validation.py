@@ -9,13 +9,15 @@ from typing import Any
 from services.reception.app import create_app
 from tests.kit import auth, new_site, running
 from tests.reception.helpers import Desk, line
-from tests.warranty.support import claims_of, clerk, ok, reception_settings, warranty_ro
+from tests.warranty.support import claims_of, clerk, from_now_on, ok, reception_settings, warranty_ro
 
 NOWHERE = "http://127.0.0.1:9"  # an OEM that never answers: nothing here reaches it
 
 
-def app(tmp_path: Path, kafka: str, **overrides: Any) -> Any:
-    return create_app(reception_settings(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", kafka, NOWHERE, f"wv-{new_site()}", **overrides))
+async def app(tmp_path: Path, kafka: str, **overrides: Any) -> Any:
+    settings = reception_settings(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", kafka, NOWHERE, f"wv-{new_site()}", **overrides)
+    await from_now_on(settings)
+    return create_app(settings)
 
 
 def codes(claim: dict[str, Any]) -> list[tuple[str, str]]:
@@ -24,7 +26,7 @@ def codes(claim: dict[str, Any]) -> list[tuple[str, str]]:
 
 async def test_every_missing_thing_is_named_and_bad_corrections_change_nothing(tmp_path: Path, kafka: str) -> None:
     site = new_site()
-    service = app(tmp_path, kafka, oem_submission_deadline_days=3, oem_authorisation_required_above="500")
+    service = await app(tmp_path, kafka, oem_submission_deadline_days=3, oem_authorisation_required_above="500")
     async with running(service) as client:
         desk = Desk(client, site)  # a manager may backdate: the repair was five days ago
         await desk.configure()
@@ -82,7 +84,7 @@ async def test_every_missing_thing_is_named_and_bad_corrections_change_nothing(t
 
 async def test_one_claim_per_repair_order_with_a_campaign_job_claimed_on_its_own(tmp_path: Path, kafka: str) -> None:
     site = new_site()
-    service = app(tmp_path, kafka, oem_sites={site: {"claim_per": "repair_order", "dealer_code": "D-0815"}})
+    service = await app(tmp_path, kafka, oem_sites={site: {"claim_per": "repair_order", "dealer_code": "D-0815"}})
     async with running(service) as client:
         desk = Desk(client, site)
         await desk.configure()
