@@ -143,8 +143,10 @@ class Stack:
 
 
 @contextlib.asynccontextmanager
-async def stack(database_url: str, kafka: str, *, oem: dict[str, Any] | None = None, **reception: Any) -> AsyncIterator[Stack]:
-    """The simulator and the reception service on free ports, each knowing the other's URL."""
+async def stack(
+    database_url: str, kafka: str, *, oem: dict[str, Any] | None = None, webhooks_on: bool = True, **reception: Any
+) -> AsyncIterator[Stack]:
+    """The simulator and the reception service on free ports, each knowing the other's URL (webhooks off: polling only)."""
     dealer_sock, oem_sock = bound_socket(), bound_socket()
     dealer_port, oem_port = dealer_sock.getsockname()[1], oem_sock.getsockname()[1]
     dealer_url, oem_url = f"http://127.0.0.1:{dealer_port}", f"http://127.0.0.1:{oem_port}"
@@ -152,7 +154,7 @@ async def stack(database_url: str, kafka: str, *, oem: dict[str, Any] | None = N
     await from_now_on(settings)
     app = reception_app(settings)
     async with contextlib.AsyncExitStack() as outer:
-        await outer.enter_async_context(served(simulator_app(simulator_settings(dealer_url + OEM_PATH, **(oem or {}))), oem_sock))
+        await outer.enter_async_context(served(simulator_app(simulator_settings(dealer_url + OEM_PATH if webhooks_on else "", **(oem or {}))), oem_sock))
         found = Stack(
             dealer=await outer.enter_async_context(httpx.AsyncClient(base_url=dealer_url, timeout=30)),
             oem=await outer.enter_async_context(httpx.AsyncClient(base_url=oem_url, timeout=30)),

@@ -128,3 +128,26 @@ async def test_returned_for_correction_then_resubmitted_and_a_rejection(tmp_path
             ("paid", None),
         ]
         assert [e.data["closed_from"] for e in tap.of(wy.ClaimClosed)] == ["rejected"]
+
+
+async def test_a_claim_the_oem_refuses_at_intake_is_a_draft_again_with_the_oems_reasons(tmp_path: Any, kafka: str) -> None:
+    site = new_site()
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", kafka) as s, EventTap(kafka, [wy.TOPIC], [site]) as tap:
+        desk = Desk(s.dealer, site)
+        await desk.configure()
+        # a campaign number the OEM has no open campaign for on this VIN: only the OEM can tell
+        done = await warranty_ro(desk, kafka, parts=[], lines=[
+            line("69R201", "1.2", description="Airbag inflator", pay_type="warranty", campaign_number="R-1999-99")])
+        [claim] = await claims_of(s.dealer, site, done.ro["id"])
+        assert (claim["status"], claim["problems"]) == ("validated", [])
+        await ok(s.dealer, "POST", f"/warranty/claims/{claim['id']}/submit", 202, json={}, headers=clerk(site))
+
+        refused = await eventually(lambda: claim_status(s.dealer, site, claim["id"], "draft"), timeout=30)
+        assert [(p["field"], p["code"]) for p in refused["problems"]] == [("campaign_number", "campaign_not_open")]
+        assert refused["submission_status"]["outcome"] == "refused" and "422" in refused["submission_status"]["last_error"]
+        again = await s.dealer.post(f"/warranty/claims/{claim['id']}/submit", json={}, headers=clerk(site))
+        assert again.status_code == 422 and "nothing was corrected" in again.json()["detail"]
+        assert (await s.received())["accepted_submissions"] == {}
+
+        event = (await tap.wait_for(wy.ClaimSubmissionRefused))[0]
+        assert (event.data["status"], event.data["problems"][0]["code"]) == ("draft", "campaign_not_open")

@@ -51,3 +51,19 @@ async def test_claims_wait_out_an_oem_outage_and_a_restart_and_are_submitted_onc
         assert report["accepted_submissions"] == {claims[0]["id"]: 1, claims[1]["id"]: 1}
         outcomes = {r["outcome"] for r in report["requests"] if r["kind"] == "claim_submission"}
         assert {"fault_error_500", "fault_timeout", "accepted"} <= outcomes
+
+
+async def test_without_webhooks_the_status_is_polled(tmp_path: Path, kafka: str) -> None:
+    site = new_site()
+    async with stack(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}", kafka, webhooks_on=False,
+                     warranty_status_poll_after_seconds=0.3) as s:
+        desk = Desk(s.dealer, site)
+        await desk.configure()
+        done = await warranty_ro(desk, kafka)
+        [claim] = await claims_of(s.dealer, site, done.ro["id"])
+        await complete(s, site, claim)
+        await ok(s.dealer, "POST", f"/warranty/claims/{claim['id']}/submit", 202, json={}, headers=clerk(site))
+        paid = await eventually(lambda: claim_status(s.dealer, site, claim["id"], "paid"), timeout=30)
+        assert (paid["approved_amount"], paid["paid_amount"]) == ("630.00", "630.00")
+        polls = [r for r in (await s.received())["requests"] if r["kind"] == "claim_status"]
+        assert polls and all(r["claim_id"] == claim["id"] and r["outcome"] == "ok" for r in polls)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import SecretStr, ValidationError
@@ -121,8 +122,24 @@ def _verified(request: Request, body: bytes) -> tuple[str, SecretStr]:
     raise ProblemError(401, "Invalid webhook signature", reason, type_="/problems/webhook-signature")
 
 
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema with its `$defs` written in place (the body is read raw, so FastAPI does not list its models)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return walk(defs[ref.rsplit("/", 1)[1]])
+            return {key: walk(value) for key, value in node.items()}
+        return [walk(value) for value in node] if isinstance(node, list) else node
+
+    result: dict[str, Any] = walk(schema)
+    return result
+
+
 @router.post("/warranty/webhooks/oem", tags=["oem"], openapi_extra={
-    "requestBody": {"required": True, "content": {"application/json": {"schema": OemWebhook.model_json_schema()}}},
+    "requestBody": {"required": True, "content": {"application/json": {"schema": _inlined(OemWebhook.model_json_schema())}}},
 })
 async def oem_webhook(request: Request) -> WebhookAck:
     """The OEM's claim status (Standard Webhooks signature, no bearer token); each webhook id is applied once."""

@@ -173,8 +173,8 @@ async def submit(uow: UnitOfWork, site: Site, profile: OemProfile, claim: Warran
             "the claim cannot be submitted: " + "; ".join(p.message for p in found), problems=[p.model_dump() for p in found]
         )
     _, digest = serialise(claim_document(claim.id, claim.currency, content))
-    if claim.submission > 0 and digest == claim.last_payload_hash:
-        raise InvalidInput("nothing was corrected since the OEM returned the claim; correct it before submitting again")
+    if digest == claim.last_payload_hash:
+        raise InvalidInput("nothing was corrected since the OEM last answered this claim; correct it before submitting again")
     await _revise(uow, site, profile, claim, content, at)
     if claim.status == ClaimStatus.DRAFT.value:
         claim.status, claim.problems = ClaimStatus.VALIDATED.value, []

@@ -71,6 +71,7 @@ async def refused(uow: UnitOfWork, claim: WarrantyClaim, row: WarrantySubmission
     if answer.status_code == 422:
         found = answer.problems or [ClaimProblem(field="claim", code="refused_by_oem", message=answer.detail)]
         claim.status, claim.problems = ClaimStatus.DRAFT.value, [p.model_dump() for p in found]
+        claim.last_payload_hash = row.payload_hash  # the same content would be refused again
         await uow.publish(event(ClaimSubmissionRefused, claim, occurred_at=utcnow(), problems=found))
 
 
