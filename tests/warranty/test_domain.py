@@ -105,3 +105,20 @@ def test_claims_group_per_job_or_per_ro_with_campaigns_apart() -> None:
     assert [[x.job_line_id for x in g] for g in groups([a, c, b], "job")] == [["a"], ["c"], ["b"]]
     assert [[x.job_line_id for x in g] for g in groups([a, c, b], "repair_order")] == [["a", "b"], ["c"]]
     assert [[x.job_line_id for x in g] for g in groups([c], "repair_order")] == [["c"]]
+
+
+def test_the_reception_migrations_hold_the_warranty_tables(tmp_path: object) -> None:
+    from alembic import command
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from services.reception.db import metadata
+    from shared.migrations import alembic_config
+
+    url = f"sqlite:///{tmp_path}/m.db"
+    config = alembic_config("reception")
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "head")
+    with create_engine(url).connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), metadata) == []
