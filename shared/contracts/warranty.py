@@ -3,7 +3,9 @@
 Every event carries the claim's status after it and its amounts so far, so a projection keeps the latest
 (by `ce_sequence` per claim) and never needs the earlier ones. Times: `repaired_at` is when the repair was
 done (the RO became ready, else its invoice); `occurred_at` of ClaimSubmitted / ClaimPaid is when the OEM took the
-claim in / paid it, so days from repair to submission and to payment are `occurred_at - repaired_at`.
+claim in / paid it, so days from repair to submission and to payment are `occurred_at - repaired_at` (a claim
+corrected and submitted again has a ClaimSubmitted per submission: `submission` 1 is the first). Rejections are
+ClaimRejected; a returned claim is not rejected. Amounts are before tax, in `currency`.
 """
 
 from __future__ import annotations
