@@ -102,7 +102,7 @@ class Desk:
             when = self.day.plan.at(7, 50)
             step = "cancel"
         else:
-            when = datetime.fromisoformat(appointment["slot_end"]) + timedelta(minutes=30)
+            when = datetime.fromisoformat(appointment["slot_end"]).astimezone(extra.slot.tzinfo) + timedelta(minutes=30)
             step = "no-show"
         self.day.agenda.at(when, step, lambda: self._close_appointment(appointment["id"], step, extra.key))
 

@@ -194,7 +194,7 @@ def _line(rng: random.Random, op: Operation, *, main: bool) -> LinePlan:
     if main and rng.random() < 0.25:
         found_at, found = rng.uniform(0.3, 0.6), rng.choice(catalog.FOUND_OPERATIONS)
         found_declined, found_delay = rng.random() < 0.4, _minutes(rng, 10, 45)
-    if main and found is None and parts_at is None and op.hours >= Decimal("1.0") and rng.random() < 0.5:
+    if main and found is None and op.hours >= Decimal("0.8") and rng.random() < 0.5:
         helper_at, helper_minutes = rng.uniform(0.3, 0.5), rng.randint(15, 30)
     return LinePlan(op, declined, rng.uniform(0.8, 1.3), parts_at, found_at, found, found_declined, found_delay,
                     helper_at, helper_minutes)
