@@ -28,6 +28,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     OEM = "oem"
     WARRANTY = "warranty"
+    CUSTOMER_RELATIONS = "customer_relations"
     ADMIN = "admin"
 
 

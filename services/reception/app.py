@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from services.reception.api import appointments, arrivals, day, lines, people, repair_orders, sites
+from services.reception.api import appointments, arrivals, complaints, day, follow_ups, lines, people, repair_orders, sites
 from services.reception.db import infra
 from services.reception.errors import install_domain_errors
 from services.reception.handlers import HANDLERS
@@ -17,7 +17,7 @@ from shared.runtime import Runtime, build_app
 
 ROUTERS = [
     sites.router, people.router, appointments.router, arrivals.router, repair_orders.router, lines.router, day.router,
-    warranty.router,
+    follow_ups.router, complaints.router, warranty.router,
 ]
 
 

@@ -72,6 +72,7 @@ class Site(Table, table=True):
     slot_capacity: int
     quick_lane_capacity: int
     comeback_window_days: int
+    follow_up_due_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     next_ro_number: int = 1
     version: int = 1
     created_at: datetime = _at(nullable=False)
@@ -238,6 +239,69 @@ class Invoice(Table, table=True):
     issued_at: datetime = _at(nullable=False)
     issued_by: str = Field(max_length=200)
     figures: dict[str, Any] = _json()
+
+
+class FollowUp(Table, table=True):
+    """The follow-up contact (回访) of one delivered RO: due, reached, or unreachable after the allowed attempts."""
+
+    __tablename__ = "follow_up"
+    __table_args__ = (Index("ix_follow_up_site_status", "site_id", "status"),)
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    repair_order_id: str = Field(max_length=40, unique=True)
+    status: str = Field(max_length=20)
+    attempts: int = 0
+    open_attempt_id: str | None = Field(default=None, max_length=40)
+    closed_at: datetime | None = _at()
+    version: int = 1
+
+
+class FollowUpAttempt(Table, table=True):
+    __tablename__ = "follow_up_attempt"
+    id: str = Field(primary_key=True, max_length=40)
+    follow_up_id: str = Field(index=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    repair_order_id: str = Field(index=True, max_length=40)
+    number: int
+    channel: str = Field(max_length=20)
+    status: str = Field(max_length=20)
+    started_at: datetime = _at(nullable=False)
+    started_by: str = Field(max_length=200)
+    result_at: datetime | None = _at()
+    result_by: str | None = Field(default=None, max_length=200)
+    scores: dict[str, Any] = _json()
+    weak_items: dict[str, Any] = _json()
+    comment: str = Field(default="", max_length=2000)
+
+
+class Complaint(Table, table=True):
+    __tablename__ = "complaint"
+    __table_args__ = (Index("ix_complaint_site_status", "site_id", "status"),)
+    id: str = Field(primary_key=True, max_length=40)
+    site_id: str = Field(max_length=100)
+    repair_order_id: str | None = Field(default=None, index=True, max_length=40)
+    follow_up_attempt_id: str | None = Field(default=None, max_length=40)
+    customer_id: str | None = Field(default=None, max_length=40)
+    category: str = Field(max_length=60)
+    severity: str = Field(max_length=20)
+    owner: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    status: str = Field(max_length=20)
+    opened_at: datetime = _at(nullable=False)
+    opened_by: str = Field(max_length=200)
+    resolved_at: datetime | None = _at()
+    outcome: str = Field(default="", max_length=2000)
+    comeback_repair_order_id: str | None = Field(default=None, max_length=40)
+    version: int = 1
+
+
+class ComplaintAction(Table, table=True):
+    __tablename__ = "complaint_action"
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: str = Field(index=True, max_length=40)
+    at: datetime = _at(nullable=False)
+    by: str = Field(max_length=200)
+    action: str = Field(max_length=2000)
 
 
 # The warranty tables live with their subpackage but on this metadata (one database, one migration history).

@@ -27,6 +27,9 @@ class ReceptionSettings(ServiceSettings):
     recall_timeout_seconds: float = Field(default=2.0, gt=0)
     next_free_slots_shown: int = Field(default=3, ge=1)
     slot_search_days: int = Field(default=14, ge=1)
+    # Follow-ups (回访): attempts before a customer counts as unreachable; how far back the list looks past the due day.
+    follow_up_max_attempts: int = Field(default=3, ge=1, le=20)
+    follow_up_lookback_days: int = Field(default=60, ge=1, le=366)
 
     # The car maker's warranty system (the default OEM profile; `oem_sites` overrides it per site, as JSON:
     # {"SITE": {"base_url": "...", "api_key": "...", "dealer_code": "...", "claim_per": "repair_order"}}).

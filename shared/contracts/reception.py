@@ -229,6 +229,8 @@ class RepairOrderInvoiced(_RepairOrder):
 class VehicleDelivered(_RepairOrder):
     type: ClassVar[str] = "pitwall.reception.vehicle.delivered.v1"
     mileage_out: int
+    # End of the follow-up's due day (site-local midnight after it); None when the customer declined contact.
+    follow_up_due_at: datetime | None = None
 
 
 class RepairOrderCancelled(_RepairOrder):
@@ -246,6 +248,61 @@ class ComebackFlagged(_RepairOrder):
 class ComebackUnflagged(_RepairOrder):
     type: ClassVar[str] = "pitwall.reception.repair_order.comeback_unflagged.v1"
     reason: str
+
+
+class FollowUpChannel(StrEnum):
+    PHONE = "phone"
+    MESSAGE = "message"
+    LINK = "link"
+
+
+class FollowUpRecorded(_RepairOrder):
+    """The result of one follow-up attempt (回访) after delivery: reached or not, scores 1–5, weak items yes/no."""
+
+    type: ClassVar[str] = "pitwall.reception.follow_up.recorded.v1"
+    attempt_id: str
+    attempt_number: int
+    channel: FollowUpChannel
+    reached: bool
+    advisor: str
+    delivered_at: datetime
+    due_at: datetime  # end of the due day
+    scores: dict[str, int] = {}  # category -> 1..5 (see services/reception/domain/follow_up.py CATEGORIES)
+    weak_items: dict[str, bool] = {}  # item -> yes (True) / no (False)
+    comment: str = ""
+    contacted_by: str = ""
+    closes_follow_up: bool = False  # reached, or the last attempt allowed
+
+
+class _Complaint(_Reception):
+    aggregate: ClassVar[str] = "complaint"
+    complaint_id: str
+
+
+class ComplaintOpened(_Complaint):
+    type: ClassVar[str] = "pitwall.reception.complaint.opened.v1"
+    repair_order_id: str | None = None
+    follow_up_attempt_id: str | None = None
+    advisor: str | None = None  # the RO's advisor when the complaint is about a repair
+    category: str
+    severity: str  # low | medium | high
+    owner: str
+    description: str = ""
+
+
+class ComplaintActionRecorded(_Complaint):
+    type: ClassVar[str] = "pitwall.reception.complaint.action_recorded.v1"
+    action: str
+    by: str
+    comeback_repair_order_id: str | None = None
+
+
+class ComplaintResolved(_Complaint):
+    type: ClassVar[str] = "pitwall.reception.complaint.resolved.v1"
+    outcome: str
+    opened_at: datetime
+    repair_order_id: str | None = None
+    advisor: str | None = None
 
 
 EVENTS: tuple[type[Event], ...] = (
@@ -269,4 +326,8 @@ EVENTS: tuple[type[Event], ...] = (
     RepairOrderCancelled,
     ComebackFlagged,
     ComebackUnflagged,
+    FollowUpRecorded,
+    ComplaintOpened,
+    ComplaintActionRecorded,
+    ComplaintResolved,
 )

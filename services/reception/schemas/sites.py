@@ -57,6 +57,7 @@ class SiteFields(Timed):
     slot_capacity: int = Field(default=4, ge=0, le=200, description="appointments per standard slot")
     quick_lane_capacity: int = Field(default=2, ge=0, le=200, description="appointments per quick-service slot")
     comeback_window_days: int = Field(default=30, ge=1, le=366)
+    follow_up_due_days: int = Field(default=3, ge=0, le=60, description="days after delivery a follow-up call falls due")
 
     _zone = field_validator("time_zone")(_check_zone)
     _days = field_validator("opening_hours")(_check_days)
@@ -85,6 +86,7 @@ class SitePatch(Timed):
     slot_capacity: int | None = Field(default=None, ge=0, le=200)
     quick_lane_capacity: int | None = Field(default=None, ge=0, le=200)
     comeback_window_days: int | None = Field(default=None, ge=1, le=366)
+    follow_up_due_days: int | None = Field(default=None, ge=0, le=60)
 
     _zone = field_validator("time_zone")(lambda v: v if v is None else _check_zone(v))
     _days = field_validator("opening_hours")(lambda v: v if v is None else _check_days(v))
@@ -108,5 +110,6 @@ class SiteRead(BaseModel):
     slot_capacity: int
     quick_lane_capacity: int
     comeback_window_days: int
+    follow_up_due_days: int
     version: int
     updated_at: datetime

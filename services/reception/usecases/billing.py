@@ -8,8 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.reception.db import Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
-from services.reception.domain import money
+from services.reception.db import Customer, Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
+from services.reception.domain import follow_up, money
 from services.reception.domain.errors import InvalidInput
 from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type, require
 from services.reception.schemas.repair_orders import InvoiceCreate
@@ -97,5 +97,9 @@ async def deliver(uow: UnitOfWork, site: Site, ro: RepairOrder, mileage_out: int
     vehicle = await uow.session.get(Vehicle, ro.vehicle_id)
     if vehicle is not None:
         vehicle.mileage = max(vehicle.mileage, mileage_out)
-    await uow.publish(VehicleDelivered(site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, mileage_out=mileage_out))
+    customer = await uow.session.get(Customer, ro.customer_id)
+    due_at = follow_up.due_end(at, site.time_zone, site.follow_up_due_days) if customer and customer.consent_contact else None
+    await uow.publish(VehicleDelivered(
+        site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, mileage_out=mileage_out, follow_up_due_at=due_at,
+    ))
     await claims.vehicle_delivered(uow, site, oem, ro, at)
