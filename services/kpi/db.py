@@ -409,3 +409,7 @@ PROJECTION_TABLES = [
     ClockingAdjustmentFact, QcResultFact, PartsRequestFact, PartsRequestLineFact, PartsIssueLineFact, BackorderFact,
     StockFlagFact,
 ]
+
+
+# The satisfaction facts live with their subpackage but on this metadata (one database, one migration history).
+from services.kpi.satisfaction import tables as _satisfaction_tables  # noqa: E402,F401

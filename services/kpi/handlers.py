@@ -27,6 +27,7 @@ from services.kpi.db import (
     VisitFact,
 )
 from services.kpi.projection.rules import ALL_TECHNICIANS, Patch
+from services.kpi.satisfaction.projection import projections as satisfaction_projections
 from services.kpi.projection.store import add_attendance_mark, add_job_mark, insert_ignore, merge_row, touch_site
 from shared.contracts import parts as p
 from shared.contracts import reception as r
@@ -340,6 +341,7 @@ PROJECTIONS: dict[type[Event], Callable[[AsyncSession, Any], Awaitable[None]]] =
     p.PartBelowReorderPoint: stock_flag,
     p.PartBackAboveReorderPoint: stock_flag,
 }
+PROJECTIONS.update(satisfaction_projections(PROJECTIONS))  # follow-ups and complaints (services/kpi/satisfaction)
 
 
 async def project(session: AsyncSession, event: Event) -> None:

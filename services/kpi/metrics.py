@@ -25,6 +25,7 @@ from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
 from services.kpi.figures.definitions import DEFINITIONS, WAITS
 from services.kpi.figures.result import Value
+from services.kpi.satisfaction.metrics import satisfaction_families
 from shared.outbox import utcnow
 
 log = logging.getLogger("pitwall.kpi.metrics")
@@ -143,7 +144,9 @@ class KpiMetrics(Collector):
                 sites = await facts_db.known_sites(conn)
         moment = utcnow().timestamp()
         for site_id in sites:
-            self._families[site_id] = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
+            families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
+            families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
+            self._families[site_id] = families
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""

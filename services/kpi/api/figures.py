@@ -17,6 +17,7 @@ from services.kpi.api.common import (
     window_query,
 )
 from services.kpi.figures import window as windows
+from services.kpi.satisfaction import api as satisfaction
 from services.kpi.schemas import AreaRead, SummaryRead
 from shared.auth import Principal
 
@@ -115,3 +116,6 @@ async def appointments(request: Request, site_id: str, query: WindowQuery = Depe
                        principal: Principal = Depends(reader)) -> AreaRead:
     """Appointments due, show rate, share of arrivals that were booked."""
     return await _area(request, principal, site_id, query, ("appointments",))
+
+
+router.include_router(satisfaction.router)

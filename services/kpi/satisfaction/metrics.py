@@ -1,0 +1,35 @@
+"""The satisfaction figures as gauges of the kpi collector (today and month to date, per site and advisor)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.kpi import facts as facts_db
+from services.kpi.figures import window as windows
+from services.kpi.satisfaction.figures import DEFINITIONS, compute
+from services.kpi.satisfaction.load import load
+
+PREFIX = "pitwall_kpi_"
+WINDOWS = ("today", "month_to_date")
+
+
+async def satisfaction_families(engine: AsyncEngine, site_id: str, now: float, family: Any) -> dict[str, Any]:
+    """Families (built with `family(kind, help, labels)`) of one site's satisfaction gauges."""
+    async with engine.connect() as conn:
+        site = facts_db.site_config(await facts_db.load_site(conn, site_id))
+        chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS]
+        facts = await load(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen))
+    families: dict[str, Any] = {}
+    for window in chosen:
+        for v in compute(facts, window):
+            definition = DEFINITIONS[v.name]
+            if v.value is None or definition.metric is None or (definition.state and window.kind != "today"):
+                continue
+            name = f"{PREFIX}{'advisor_' if v.label('advisor') else ''}{definition.metric}"
+            keys = ["site", *(k for k, _ in v.labels)] + ([] if definition.state else ["window"])
+            values = [site_id, *(x for _, x in v.labels)] + ([] if definition.state else [window.kind])
+            target = families.setdefault(name, family("gauge", f"{definition.formula} ({definition.unit})", keys))
+            target.samples.append((values, v.value))
+    return families
