@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import jwt
-from fastapi import Request
+from fastapi import Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.problems import ProblemError
@@ -79,8 +79,7 @@ _bearer = HTTPBearer(auto_error=False, description="A Pitwall token: `python -m 
 def requires(*roles: Role) -> Callable[..., object]:
     """A dependency admitting holders of any of the roles (no roles: any valid token)."""
 
-    async def dependency(request: Request) -> Principal:
-        credentials: HTTPAuthorizationCredentials | None = await _bearer(request)
+    async def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Principal:
         if credentials is None:
             raise _unauthorized("a bearer token is required")
         principal = decode_token(request.app.state.jwt_secret, credentials.credentials)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.parts.domain import Unit
 
@@ -15,7 +16,19 @@ Quantity = Annotated[Decimal, Field(gt=0, max_digits=13, decimal_places=3, descr
 Count = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3, description="zero or more; whole for pieces")]
 Setting = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
-OccurredAt = Annotated[AwareDatetime | None, Field(description="when it happened on the device (defaults to now)")]
+LeadTime = Annotated[int, Field(strict=True, ge=0, le=365)]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would read a bare number (or numeric text) as Unix time: "2" must not become 1970-01-01T00:00:02Z.
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2026-03-01T08:30:00+08:00")
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+OccurredAt = Annotated[Instant | None, Field(description="when it happened on the device (defaults to now)")]
 
 
 class _In(BaseModel):
@@ -31,20 +44,27 @@ class PartCreate(_In):
     bin_location: str = Field("", max_length=60)
     reorder_point: Setting = Decimal(0)
     reorder_quantity: Setting = Decimal(0)
-    lead_time_days: int | None = Field(None, ge=0, le=365, description="default expected date of a backorder")
+    lead_time_days: LeadTime | None = Field(None, description="default expected date of a backorder")
     supersedes: PartNumber | None = Field(None, description="an old part number this one replaces")
     occurred_at: OccurredAt = None
 
 
 class PartUpdate(_In):
+    """Only the fields sent change; null leaves a field as it is, except `lead_time_days`, where null clears it."""
+
     description: str | None = Field(None, min_length=1, max_length=300)
     unit_cost: Money | None = None
     unit_price: Money | None = None
     bin_location: str | None = Field(None, max_length=60)
     reorder_point: Setting | None = None
     reorder_quantity: Setting | None = None
-    lead_time_days: int | None = Field(None, ge=0, le=365)
+    lead_time_days: LeadTime | None = None
     occurred_at: OccurredAt = None
+
+    def changes(self) -> dict[str, Any]:
+        """What to change: the fields sent, less those sent as null that cannot be cleared."""
+        sent = self.model_dump(exclude_unset=True, exclude={"occurred_at"})
+        return {name: value for name, value in sent.items() if value is not None or name == "lead_time_days"}
 
 
 class SupersessionCreate(_In):
@@ -148,7 +168,7 @@ class BackorderRead(BaseModel):
 
 
 class BackorderUpdate(_In):
-    expected_at: AwareDatetime | None
+    expected_at: Instant | None
     occurred_at: OccurredAt = None
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from shared.contracts.workshop import BayStatus, PauseReason, StaleClockKind
 
@@ -16,7 +17,18 @@ Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-OccurredAt = Annotated[AwareDatetime | None, Field(description="device time of the step (defaults to now)")]
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _rfc3339(value: object) -> object:
+    # pydantic would read a bare number (or numeric text) as Unix time: "2" must not become 1970-01-01T00:00:02Z.
+    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
+        return value
+    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2026-03-01T08:30:00+08:00")
+
+
+Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
+OccurredAt = Annotated[Instant | None, Field(description="device time of the step (defaults to now)")]
 
 
 class Input(BaseModel):
@@ -46,7 +58,7 @@ class BayCreate(Input):
     job_kinds: list[Skill] = Field(default_factory=list, description="job kinds (required skills, or `general`) it takes; empty: any")
     status: BayStatus = BayStatus.OPEN
     reason: str = Field(default="", max_length=500)
-    expected_return: AwareDatetime | None = None
+    expected_return: Instant | None = None
     occurred_at: OccurredAt = None
 
     @model_validator(mode="after")
@@ -66,7 +78,7 @@ class BayUpdate(Input):
 class BayStatusUpdate(Input):
     status: BayStatus
     reason: str = Field(default="", max_length=500)
-    expected_return: AwareDatetime | None = None
+    expected_return: Instant | None = None
     occurred_at: OccurredAt = None
 
     @model_validator(mode="after")
@@ -108,7 +120,7 @@ class TechnicianUpdate(Input):
     team: str | None = Field(default=None, max_length=100)
     badge: Ident | None = None
     pin: Pin | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class TechnicianRead(BaseModel):
@@ -130,7 +142,7 @@ class TechnicianRead(BaseModel):
 
 
 class ClockIn(Input):
-    shift_end: AwareDatetime | None = Field(default=None, description="defaults to the site's closing time, or clock-in + the default shift")
+    shift_end: Instant | None = Field(default=None, description="defaults to the site's closing time, or clock-in + the default shift")
     occurred_at: OccurredAt = None
 
 
@@ -291,8 +303,8 @@ class QcRead(BaseModel):
 
 class AdjustmentCreate(Input):
     interval_id: str = Field(description="an attendance or job interval, from /technicians/{id}/clockings")
-    corrected_start: AwareDatetime
-    corrected_end: AwareDatetime | None = Field(default=None, description="None keeps a running interval running")
+    corrected_start: Instant
+    corrected_end: Instant | None = Field(default=None, description="None keeps a running interval running")
     reason: Reason
     occurred_at: OccurredAt = None
 

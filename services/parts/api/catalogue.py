@@ -72,7 +72,7 @@ async def update_part(site_id: str, part_number: str, body: PartUpdate, request:
         await _part(uow.session, site_id, part_number)
         part = (await store.lock_parts(uow.session, site_id, [part_number]))[part_number]
         check_if_match(request, etag("part", f"{site_id}/{part_number}", part.version))
-        await catalogue.update_part(uow, part, body.model_dump(exclude_unset=True, exclude={"occurred_at"}), who)
+        await catalogue.update_part(uow, part, body.changes(), who)
         (result,) = await views.parts_read(uow.session, [part])
         await uow.commit(result)
     response.headers["ETag"] = etag("part", f"{site_id}/{part_number}", part.version)

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
-from services.workshop.schemas import ClockIn, ClockingsRead, ClockStep, TechnicianCreate, TechnicianRead, TechnicianUpdate
+from services.workshop.schemas import ClockIn, ClockingsRead, ClockStep, Instant, TechnicianCreate, TechnicianRead, TechnicianUpdate
 from services.workshop.store import get_technician, technician_now
 from services.workshop.usecases import floor
 from services.workshop.usecases.context import Actor
@@ -111,7 +110,7 @@ async def break_end(technician_id: str, body: ClockStep, request: Request, princ
 
 
 @router.get("/technicians/{technician_id}/clockings")
-async def technician_clockings(technician_id: str, since: AwareDatetime | None = Query(None, description="intervals ending after this"),
+async def technician_clockings(technician_id: str, since: Instant | None = Query(None, description="intervals ending after this"),
                                principal: Principal = Depends(READER), uow: UnitOfWork = Depends(read_uow)) -> ClockingsRead:
     """Shifts with breaks and job clockings: as recorded and as corrected, with every correction."""
     row = await get_technician(uow.session, technician_id, principal)
