@@ -28,6 +28,8 @@ from shared.outbox import utcnow
 log = logging.getLogger("pitwall.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
+# Applies several events of one partition, in order, inside the caller's transaction (see ConsumerRunner.use_batch_handler).
+BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]
 
 
 def dead_letter_topic(group_id: str) -> str:
@@ -110,10 +112,19 @@ class ConsumerRunner:
         self._metrics = metrics
         self._max_batch = max_batch
         self._after_db_commit = after_db_commit
+        self._handle_batch: BatchHandler | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
+
+    def use_batch_handler(self, handle_batch: BatchHandler) -> None:
+        """Apply each partition batch with one call in one savepoint, instead of `handle` per event.
+
+        If the batch fails (a bad event, a refused write), its savepoint is rolled back and its events are applied one by
+        one, each in its own savepoint (`handle_batch` with one event), so only the bad one is dead-lettered.
+        """
+        self._handle_batch = handle_batch
 
     async def run(self) -> None:
         """Consume until stopped; reconnect with backoff when Kafka or the DB fails."""
@@ -200,38 +211,65 @@ class ConsumerRunner:
             except MalformedEvent as exc:
                 dead.append((record, f"malformed: {exc}"))
         done = await self._already_processed(session, [ce.id for _, ce in parsed])
+        fresh: list[tuple[ConsumerRecord, CloudEvent]] = []
         for record, cloud_event in parsed:
             if cloud_event.id in done:
                 outcome.duplicate += 1
                 continue
             done.add(cloud_event.id)
-            reason = await self._apply_one(session, cloud_event, outcome)
-            if reason is not None:
-                dead.append((record, reason))
-            await session.execute(
-                self._tables.processed_event.insert().values(
-                    consumer=self.group_id, event_id=cloud_event.id, processed_at=utcnow()
-                )
-            )
+            fresh.append((record, cloud_event))
+        ready: list[tuple[ConsumerRecord, CloudEvent, Event]] = []
+        for record, cloud_event in fresh:
+            event_class = self._registry.get(cloud_event.type)
+            if event_class is None:
+                outcome.ignored += 1
+                continue
+            try:
+                ready.append((record, cloud_event, event_class.model_validate(cloud_event.data)))
+            except ValidationError as exc:
+                dead.append((record, f"invalid data for {cloud_event.type}: {exc.errors(include_url=False)}"))
+        if self._handle_batch is not None and len(ready) > 1 and await self._apply_batch(session, ready):
+            outcome.applied += len(ready)
+        else:
+            for record, cloud_event, event in ready:
+                reason = await self._apply_one(session, cloud_event, event)
+                if reason is None:
+                    outcome.applied += 1
+                else:
+                    dead.append((record, reason))
+        if fresh:
+            now = utcnow()
+            await session.execute(self._tables.processed_event.insert(), [
+                {"consumer": self.group_id, "event_id": cloud_event.id, "processed_at": now} for _, cloud_event in fresh])
         outcome.dead = len(dead)
 
-    async def _apply_one(self, session: AsyncSession, cloud_event: CloudEvent, outcome: _Outcome) -> str | None:
-        event_class = self._registry.get(cloud_event.type)
-        if event_class is None:
-            outcome.ignored += 1
-            return None
+    async def _apply_batch(self, session: AsyncSession, ready: list[tuple[ConsumerRecord, CloudEvent, Event]]) -> bool:
+        """All events through the batch handler in one savepoint; False (nothing applied) if that fails."""
+        assert self._handle_batch is not None
+        handle_batch = self._handle_batch
+        items = [(cloud_event, event) for _, cloud_event, event in ready]
+        try:
+            await self._in_savepoint(session, lambda: handle_batch(session, items))
+        except DBAPIError as exc:
+            if _database_down(exc):
+                raise
+            log.warning("batch of %d events refused (%s: %s); applying them one by one", len(items), type(exc.orig).__name__, exc.orig)
+            return False
+        except Exception as exc:  # noqa: BLE001 - one event of the batch is bad: find it, one by one
+            log.warning("batch of %d events failed (%s: %s); applying them one by one", len(items), type(exc).__name__, exc)
+            return False
+        return True
+
+    async def _apply_one(self, session: AsyncSession, cloud_event: CloudEvent, event: Event) -> str | None:
+        """One event in its own savepoint; the reason to dead-letter it, or None when it applied."""
+        handle_batch = self._handle_batch
+        if handle_batch is None:
+            call = lambda: self._handle(session, cloud_event, event)  # noqa: E731
+        else:
+            call = lambda: handle_batch(session, [(cloud_event, event)])  # noqa: E731
         token = event_id_var.set(cloud_event.id)
         try:
-            event = event_class.model_validate(cloud_event.data)
-        except ValidationError as exc:
-            return f"invalid data for {cloud_event.type}: {exc.errors(include_url=False)}"
-        try:
-            try:
-                async with session.begin_nested():
-                    await self._handle(session, cloud_event, event)
-            except BaseException:
-                session.info.pop("outbox_site_locks", None)  # a rolled-back savepoint released them
-                raise
+            await self._in_savepoint(session, call)
         except DBAPIError as exc:
             if _database_down(exc):
                 raise
@@ -242,8 +280,16 @@ class ConsumerRunner:
             return f"handler failed: {type(exc).__name__}: {exc}"
         finally:
             event_id_var.reset(token)
-        outcome.applied += 1
         return None
+
+    @staticmethod
+    async def _in_savepoint(session: AsyncSession, call: Callable[[], Awaitable[None]]) -> None:
+        try:
+            async with session.begin_nested():
+                await call()
+        except BaseException:
+            session.info.pop("outbox_site_locks", None)  # a rolled-back savepoint released them
+            raise
 
     async def _already_processed(self, session: AsyncSession, ids: list[str]) -> set[str]:
         if not ids:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
-from services.kpi.handlers import handlers
+from services.kpi.handlers import batch_handler, handlers
 from services.kpi.metrics import KpiMetrics
 from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
@@ -34,8 +34,10 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     async def metrics_loop(runtime: Runtime) -> None:
         await holder[0].run()
 
-    runtime = Runtime(settings, infra, handlers=handlers(lambda s, site: holder[0].on_applied(s, site)),
-                      loops=[metrics_loop, leave_group_on_stop])
+    on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
+    runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop, leave_group_on_stop])
+    if runtime.consumer is not None:
+        runtime.consumer.use_batch_handler(batch_handler(on_applied))
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds)
     holder.append(collector)
     runtime.metrics.register(collector)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
@@ -18,10 +19,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
 
 from services.kpi.db import PROJECTION_TABLES, infra
-from services.kpi.handlers import PROJECTIONS, project
+from services.kpi.handlers import PROJECTIONS, project_batch
 from services.kpi.settings import KpiSettings
 from shared.cloudevents import CloudEvent, MalformedEvent
-from shared.contracts.base import EventRegistry
+from shared.contracts.base import Event, EventRegistry
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
 from shared.migrations import upgrade_to_head
@@ -99,6 +100,8 @@ async def rebuild(settings: KpiSettings, *, database_url: str | None = None, sit
 async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: TopicPartition, records: list,
                  seen: set[str], sites: set[str] | None, count: RebuildCount) -> None:
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
+        ready: list[tuple[Any, Event]] = []
+        processed = []
         for record in records:
             count.records += 1
             site = dict(record.headers or ()).get("ce_siteid", b"").decode()
@@ -112,21 +115,33 @@ async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: T
                     count.duplicates += 1
                     continue
                 seen.add(cloud_event.id)
-                if sites is None:
-                    await session.execute(infra.processed_event.insert().values(
-                        consumer=group, event_id=cloud_event.id, processed_at=utcnow()))
-                if event_class is None:
-                    continue
-                event = event_class.model_validate(cloud_event.data)
-                async with session.begin_nested():
-                    await project(session, event)
-                count.applied += 1
-            except (MalformedEvent, ValidationError, ValueError, KeyError) as exc:
-                count.failed += 1
-                log.warning("skipping %s[%s]@%s: %s", record.topic, record.partition, record.offset, exc)
+                processed.append({"consumer": group, "event_id": cloud_event.id, "processed_at": utcnow()})
+                if event_class is not None:
+                    ready.append((record, event_class.model_validate(cloud_event.data)))
+            except (MalformedEvent, ValidationError) as exc:
+                _skip(count, record, exc)
+        if sites is None and processed:
+            await session.execute(infra.processed_event.insert(), processed)
+        try:
+            async with session.begin_nested():
+                await project_batch(session, [event for _, event in ready])
+            count.applied += len(ready)
+        except (ValueError, KeyError):  # one bad event: find it, one by one
+            for record, event in ready:
+                try:
+                    async with session.begin_nested():
+                        await project_batch(session, [event])
+                    count.applied += 1
+                except (ValueError, KeyError) as exc:
+                    _skip(count, record, exc)
         if sites is None:
             table = infra.consumer_offset
             await session.execute(delete(table).where(table.c.consumer == group, table.c.topic == tp.topic,
                                                       table.c.partition == tp.partition))
             await session.execute(table.insert().values(consumer=group, topic=tp.topic, partition=tp.partition,
                                                         next_offset=records[-1].offset + 1))
+
+
+def _skip(count: RebuildCount, record: Any, exc: Exception) -> None:
+    count.failed += 1
+    log.warning("skipping %s[%s]@%s: %s", record.topic, record.partition, record.offset, exc)

@@ -127,7 +127,7 @@ def day_metrics_mismatches(text: str, site: str) -> list[str]:
 
 def check_metric_names(text: str) -> None:
     """Only allowed labels; nothing like an RO id, VIN or customer; and promtool accepts the page."""
-    allowed = {"site", "technician", "bay", "pay_type", "ro_type", "state", "kind", "window", "le"}
+    allowed = {"site", "technician", "advisor", "bay", "pay_type", "ro_type", "state", "kind", "window", "le"}
     for family in text_string_to_metric_families(text):
         if family.name.startswith("pitwall_kpi_"):
             for sample in family.samples:

@@ -12,7 +12,7 @@ from services.kpi.db import metadata
 from services.kpi.facts import load_facts
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures.window import Window
-from services.kpi.handlers import project
+from services.kpi.handlers import project_batch
 from shared.contracts.base import Event
 from shared.db import create_engine
 
@@ -26,12 +26,11 @@ async def memory_engine() -> AsyncEngine:
 
 
 async def feed(engine: AsyncEngine, batches: Iterable[list[Event]]) -> None:
-    """Apply each batch in one transaction, each event in a savepoint (as the consumer runner does)."""
+    """Apply each batch in one transaction, all its events at once in a savepoint (as the consumer runner does)."""
     for batch in batches:
         async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-            for event in batch:
-                async with session.begin_nested():
-                    await project(session, event)
+            async with session.begin_nested():
+                await project_batch(session, batch)
 
 
 async def figures(engine: AsyncEngine, site: str, window: Window) -> Snapshot:

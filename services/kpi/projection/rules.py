@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 START_KINDS = frozenset({"on", "resume"})
@@ -36,7 +36,12 @@ class Patch:
 
 
 def _rank(values: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(f"{k}={values[k]!r}" for k in sorted(values))
+    # Times compare by instant, whatever zone they were stated in (an event's own, or UTC back from the DB).
+    return tuple(f"{k}={_canonical(values[k])!r}" for k in sorted(values))
+
+
+def _canonical(value: Any) -> Any:
+    return value.astimezone(UTC) if isinstance(value, datetime) and value.tzinfo is not None else value
 
 
 def apply_patch(row: Mapping[str, Any], patch: Patch) -> dict[str, Any]:

@@ -1,13 +1,25 @@
-"""Writes of the projection: merge fact rows, insert marks, re-derive intervals. Never commits."""
+"""Writes of the projection, a batch of events at a time. Never commits.
+
+Handlers only say what each event means (`Changes`: patches of fact rows, immutable facts, clock marks); `write` then
+reads every row the batch touches with one query per table, merges the patches in memory (projection.rules), writes
+the new and changed rows with one statement each kind, and re-derives the intervals of the jobs and technicians
+whose marks changed. A batch gives the same rows as its events applied one by one: merges are commutative and
+idempotent, and derived intervals are a pure function of the marks.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi.db import (
@@ -23,86 +35,184 @@ from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, j
 
 SERIES = {"shift": ("in", "out"), "break": ("break_start", "break_end")}
 SERIES_OF_KIND = {kind: series for series, kinds in SERIES.items() for kind in kinds}
+CHUNK = 300  # keys per query (well under SQLite's and asyncpg's bound-parameter limits)
 
 
-def _insert(session: AsyncSession, model: type[Table]) -> Any:
-    table = model.__table__  # type: ignore[attr-defined]
-    return (sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert)(table)
+def _table(model: type[Table]) -> Any:
+    return model.__table__  # type: ignore[attr-defined]
 
 
-async def insert_ignore(session: AsyncSession, model: type[Table], **values: Any) -> None:
-    """Insert a fact unless a row with its key exists (facts are immutable)."""
-    await session.execute(_insert(session, model).values(**values).on_conflict_do_nothing())
+@cache
+def primary_key(model: type[Table]) -> tuple[str, ...]:
+    """The names of a fact table's key columns, in key order."""
+    return tuple(c.name for c in _table(model).primary_key.columns)
 
 
-async def merge_row(session: AsyncSession, model: type[Table], key: dict[str, Any], patch: Patch) -> None:
-    """Apply a patch to the row with this key, creating it if needed."""
-    table = model.__table__  # type: ignore[attr-defined]
-    where = and_(*(table.c[k] == v for k, v in key.items()))
-    existing = (await session.execute(select(table).where(where))).mappings().first()
-    before = dict(existing) if existing is not None else dict(key)
-    after = apply_patch(before, patch)
-    if existing is None:
-        await session.execute(_insert(session, model).values(**after).on_conflict_do_nothing())
-    elif after != before:
-        changed = {k: v for k, v in after.items() if before.get(k) != v}
-        await session.execute(table.update().where(where).values(**changed))
+@cache
+def _blank(model: type[Table]) -> dict[str, None]:
+    return dict.fromkeys(c.name for c in _table(model).columns)
 
 
-async def touch_site(session: AsyncSession, site_id: str) -> None:
-    """Remember that a site exists (for /metrics)."""
-    await insert_ignore(session, SiteFact, site_id=site_id)
+@dataclass
+class Changes:
+    """What a batch of events says, gathered per table (first statement wins for immutable facts)."""
+
+    merges: dict[type[Table], dict[tuple[Any, ...], tuple[dict[str, Any], list[Patch]]]] = field(default_factory=dict)
+    facts: dict[type[Table], dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    jobs: set[tuple[str, str]] = field(default_factory=set)
+    attendance: dict[tuple[str, str, str], tuple[datetime, datetime]] = field(default_factory=dict)
+
+    def merge(self, model: type[Table], key: dict[str, Any], patch: Patch) -> None:
+        """Apply a patch to the row with this key, creating it if needed."""
+        ident = tuple(key[k] for k in primary_key(model))
+        entry = self.merges.setdefault(model, {}).setdefault(ident, (key, []))
+        entry[1].append(patch)
+
+    def insert(self, model: type[Table], **values: Any) -> None:
+        """Insert a fact unless a row with its key exists (facts are immutable)."""
+        ident = tuple(values[k] for k in primary_key(model))
+        self.facts.setdefault(model, {}).setdefault(ident, values)
+
+    def touch_site(self, site_id: str) -> None:
+        """Remember that a site exists (for /metrics)."""
+        self.merge(SiteFact, {"site_id": site_id}, Patch())
+
+    def job_mark(self, site_id: str, job_id: str, at: datetime, kind: str, technician_id: str, bay_id: str | None,
+                 repair_order_id: str | None) -> None:
+        """A point of a job's clock; the job's intervals and bay holds are re-derived."""
+        self.insert(JobMarkFact, site_id=site_id, job_id=job_id, at=at, kind=kind, technician_id=technician_id, bay_id=bay_id,
+                    repair_order_id=repair_order_id)
+        self.jobs.add((site_id, job_id))
+
+    def attendance_mark(self, site_id: str, technician_id: str, at: datetime, kind: str) -> None:
+        """A point of a technician's attendance; the intervals around it are re-derived."""
+        self.insert(AttendanceMarkFact, site_id=site_id, technician_id=technician_id, at=at, kind=kind)
+        group = (site_id, technician_id, SERIES_OF_KIND[kind])
+        lo, hi = self.attendance.get(group, (at, at))
+        self.attendance[group] = (min(lo, at), max(hi, at))
 
 
-async def add_job_mark(session: AsyncSession, site_id: str, job_id: str, at: datetime, kind: str, technician_id: str,
-                       bay_id: str | None, repair_order_id: str | None) -> None:
-    """Record a point of a job's clock and re-derive the job's intervals and bay holds."""
-    await insert_ignore(session, JobMarkFact, site_id=site_id, job_id=job_id, at=at, kind=kind, technician_id=technician_id,
-                        bay_id=bay_id, repair_order_id=repair_order_id)
-    await rederive_job(session, site_id, job_id)
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
-async def rederive_job(session: AsyncSession, site_id: str, job_id: str) -> None:
-    """Replace a job's derived intervals and holds by those its marks give now."""
-    marks_table = JobMarkFact.__table__  # type: ignore[attr-defined]
-    rows = (await session.execute(
-        select(marks_table).where(marks_table.c.site_id == site_id, marks_table.c.job_id == job_id))).mappings().all()
-    marks = [Mark(r["at"], r["kind"], r["technician_id"], r["bay_id"]) for r in rows]
-    ro = next((r["repair_order_id"] for r in rows if r["repair_order_id"]), None)
-    intervals = JobIntervalFact.__table__  # type: ignore[attr-defined]
-    holds = BayHoldFact.__table__  # type: ignore[attr-defined]
-    await session.execute(delete(intervals).where(intervals.c.site_id == site_id, intervals.c.job_id == job_id))
-    await session.execute(delete(holds).where(holds.c.site_id == site_id, holds.c.job_id == job_id))
-    derived = job_intervals(marks)
-    if derived:
-        await session.execute(intervals.insert(), [
-            {"site_id": site_id, "job_id": job_id, "technician_id": i.technician_id, "start": i.start, "end": i.end,
-             "bay_id": i.bay_id, "repair_order_id": ro} for i in derived])
-    held = bay_holds(marks)
-    if held:
-        await session.execute(holds.insert(), [
-            {"site_id": site_id, "job_id": job_id, "bay_id": h.bay_id, "start": h.start, "end": h.end} for h in held])
+def _insert(conn: AsyncConnection, model: type[Table]) -> Any:
+    return (sqlite_insert if conn.dialect.name == "sqlite" else pg_insert)(_table(model))
 
 
-async def add_attendance_mark(session: AsyncSession, site_id: str, technician_id: str, at: datetime, kind: str) -> None:
-    """Record a point of a technician's attendance and re-derive the intervals around it."""
-    await insert_ignore(session, AttendanceMarkFact, site_id=site_id, technician_id=technician_id, at=at, kind=kind)
-    series = SERIES_OF_KIND[kind]
-    start_kind, stop_kind = SERIES[series]
-    marks = AttendanceMarkFact.__table__  # type: ignore[attr-defined]
-    own = and_(marks.c.site_id == site_id, marks.c.technician_id == technician_id)
-    # Only the start before `at` and a start at `at` can change: recompute [previous start, next start).
-    lo = (await session.execute(select(func.max(marks.c.at)).where(own, marks.c.kind == start_kind, marks.c.at < at))).scalar()
-    hi = (await session.execute(select(func.min(marks.c.at)).where(own, marks.c.kind == start_kind, marks.c.at > at))).scalar()
-    lo = lo or at
-    in_range = [marks.c.at >= lo] + ([marks.c.at <= hi] if hi is not None else [])
-    rows = (await session.execute(select(marks.c.at, marks.c.kind).where(own, *in_range))).all()
-    derived = pair([t for t, k in rows if k == start_kind], [t for t, k in rows if k == stop_kind])
-    intervals = AttendanceIntervalFact.__table__  # type: ignore[attr-defined]
-    scope = [intervals.c.site_id == site_id, intervals.c.technician_id == technician_id, intervals.c.series == series,
-             intervals.c.start >= lo] + ([intervals.c.start < hi] if hi is not None else [])
-    await session.execute(delete(intervals).where(*scope))
-    values = [{"site_id": site_id, "technician_id": technician_id, "series": series, "start": s, "end": e}
-              for s, e in derived if hi is None or s < hi]
+async def write(session: AsyncSession, changes: Changes) -> None:
+    """Write a batch's changes inside the session's transaction."""
+    conn = await session.connection()
+    for model, entries in changes.merges.items():
+        await _merge_rows(conn, model, entries)
+    for model, facts in changes.facts.items():
+        await insert_ignore(conn, model, list(facts.values()))
+    if changes.jobs:
+        await _rederive_jobs(conn, sorted(changes.jobs))
+    if changes.attendance:
+        groups = sorted(changes.attendance.items())
+        for chunk in _chunks(groups, 100):
+            await _rederive_attendance(conn, chunk)
+
+
+async def insert_ignore(conn: AsyncConnection, model: type[Table], rows: list[dict[str, Any]]) -> None:
+    """Insert facts, keeping the rows whose key already exists."""
+    if rows:
+        blank = _blank(model)
+        await conn.execute(_insert(conn, model).on_conflict_do_nothing(), [{**blank, **row} for row in rows])
+
+
+async def _existing(conn: AsyncConnection, model: type[Table], idents: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    table, key = _table(model), primary_key(model)
+    found = {}
+    for chunk in _chunks(idents):
+        where = table.c[key[0]].in_([i[0] for i in chunk]) if len(key) == 1 else tuple_(*(table.c[k] for k in key)).in_(chunk)
+        for row in (await conn.execute(select(table).where(where))).mappings():
+            found[tuple(row[k] for k in key)] = dict(row)
+    return found
+
+
+async def _merge_rows(conn: AsyncConnection, model: type[Table],
+                      entries: dict[tuple[Any, ...], tuple[dict[str, Any], list[Patch]]]) -> None:
+    existing = await _existing(conn, model, list(entries))
+    created, changed = [], []
+    for ident, (key, patches) in entries.items():
+        before = existing.get(ident)
+        row = dict(before) if before is not None else {**_blank(model), **key}
+        for patch in patches:
+            row = apply_patch(row, patch)
+        if before is None:
+            created.append(row)
+        elif row != before:
+            changed.append(row)
+    await insert_ignore(conn, model, created)
+    if changed:
+        table, key = _table(model), primary_key(model)
+        where = and_(*(table.c[k] == bindparam(f"key_{k}") for k in key))
+        await conn.execute(table.update().where(where), [
+            {**{f"key_{k}": row[k] for k in key}, **{c: v for c, v in row.items() if c not in key}} for row in changed])
+
+
+async def _rederive_jobs(conn: AsyncConnection, jobs: list[tuple[str, str]]) -> None:
+    """Replace the jobs' derived intervals and holds by those their marks give now."""
+    marks, intervals, holds = _table(JobMarkFact), _table(JobIntervalFact), _table(BayHoldFact)
+    for chunk in _chunks(jobs):
+        by_job: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        rows = await conn.execute(select(marks).where(tuple_(marks.c.site_id, marks.c.job_id).in_(chunk)))
+        for r in rows.mappings():
+            by_job[(r["site_id"], r["job_id"])].append(r)
+        await conn.execute(delete(intervals).where(tuple_(intervals.c.site_id, intervals.c.job_id).in_(chunk)))
+        await conn.execute(delete(holds).where(tuple_(holds.c.site_id, holds.c.job_id).in_(chunk)))
+        derived_intervals, derived_holds = [], []
+        for (site_id, job_id), job_marks in by_job.items():
+            points = [Mark(r["at"], r["kind"], r["technician_id"], r["bay_id"]) for r in job_marks]
+            ro = next((r["repair_order_id"] for r in job_marks if r["repair_order_id"]), None)
+            derived_intervals += [{"site_id": site_id, "job_id": job_id, "technician_id": i.technician_id, "start": i.start,
+                                   "end": i.end, "bay_id": i.bay_id, "repair_order_id": ro} for i in job_intervals(points)]
+            derived_holds += [{"site_id": site_id, "job_id": job_id, "bay_id": h.bay_id, "start": h.start, "end": h.end}
+                              for h in bay_holds(points)]
+        if derived_intervals:
+            await conn.execute(intervals.insert(), derived_intervals)
+        if derived_holds:
+            await conn.execute(holds.insert(), derived_holds)
+
+
+async def _rederive_attendance(conn: AsyncConnection, groups: Iterable[tuple[tuple[str, str, str], tuple[datetime, datetime]]]) -> None:
+    """Re-pair each technician's series from the start before the batch's first mark to the start after its last."""
+    marks, intervals = _table(AttendanceMarkFact), _table(AttendanceIntervalFact)
+    groups = list(groups)
+
+    def bound(aggregate: Any, site_id: str, technician_id: str, kind: str, beyond: Any) -> Any:
+        return select(aggregate(marks.c.at)).where(
+            marks.c.site_id == site_id, marks.c.technician_id == technician_id, marks.c.kind == kind, beyond).scalar_subquery()
+
+    # Only the start before the first mark and the starts up to the one after the last mark can change.
+    bounds = union_all(*(select(literal(n).label("n"), bound(func.max, site, tech, SERIES[series][0], marks.c.at < first).label("lo"),
+                                bound(func.min, site, tech, SERIES[series][0], marks.c.at > last).label("hi"))
+                         for n, ((site, tech, series), (first, last)) in enumerate(groups)))
+    ranges: dict[int, tuple[datetime, datetime | None]] = {}
+    for n, lo, hi in (await conn.execute(bounds)).all():
+        ranges[n] = (lo if lo is not None else groups[n][1][0], hi)
+    scopes, deletions = [], []
+    for n, ((site, tech, series), _) in enumerate(groups):
+        lo, hi = ranges[n]
+        scopes.append(and_(marks.c.site_id == site, marks.c.technician_id == tech, marks.c.kind.in_(SERIES[series]),
+                           marks.c.at >= lo, *([marks.c.at <= hi] if hi is not None else [])))
+        deletions.append(and_(intervals.c.site_id == site, intervals.c.technician_id == tech, intervals.c.series == series,
+                              intervals.c.start >= lo, *([intervals.c.start < hi] if hi is not None else [])))
+    found: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
+    rows = await conn.execute(select(marks.c.site_id, marks.c.technician_id, marks.c.at, marks.c.kind).where(or_(*scopes)))
+    for site, tech, at, kind in rows.all():
+        found[(site, tech)].append((at, kind))
+    await conn.execute(delete(intervals).where(or_(*deletions)))
+    values = []
+    for n, ((site, tech, series), _) in enumerate(groups):
+        lo, hi = ranges[n]
+        start_kind, stop_kind = SERIES[series]
+        own = [(at, kind) for at, kind in found[(site, tech)] if lo <= at and (hi is None or at <= hi)]
+        derived = pair([t for t, k in own if k == start_kind], [t for t, k in own if k == stop_kind])
+        values += [{"site_id": site, "technician_id": tech, "series": series, "start": s, "end": e}
+                   for s, e in derived if hi is None or s < hi]
     if values:
-        await session.execute(intervals.insert(), values)
+        await conn.execute(intervals.insert(), values)
