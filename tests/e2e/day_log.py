@@ -44,6 +44,7 @@ class Ro:
     sublets: list[dict[str, Any]] = field(default_factory=list)
     delivered_at: float | None = None
     ready_seen: float | None = None  # ready_at as reception answered it
+    campaigns: list[str] = field(default_factory=list)  # recall campaigns repaired on it
 
 
 @dataclass
@@ -93,6 +94,7 @@ class Site:
     stock_at_end: list[dict[str, Any]] = field(default_factory=list)
     open_backorders_at_end: list[dict[str, Any]] = field(default_factory=list)
     kpi_summary: dict[str, Any] | None = None
+    claims_decided: dict[str, str] = field(default_factory=dict)  # claim id -> the OEM's decision
 
 
 def _last(parts: list[str], after: str) -> str:
@@ -213,9 +215,13 @@ class Reader:
             s.open_backorders_at_end = resp["items"]
         elif name == "kpi summary of the day":
             s.kpi_summary = resp
+        elif name == "warranty claim decided by the OEM":
+            s.claims_decided[resp["id"]] = resp["status"]
 
     def _lines(self, ro: Ro, resp: dict[str, Any]) -> None:
         for line in resp["lines"]:
+            if line.get("campaign_number") and line["campaign_number"] not in ro.campaigns:
+                ro.campaigns.append(line["campaign_number"])
             if line["id"] not in self.site.lines:
                 self.site.lines[line["id"]] = Line(ro.id, line["pay_type"], D(line["sold_hours"]), D(line["labour_rate"]))
                 ro.lines.append(line["id"])

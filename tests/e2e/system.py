@@ -31,11 +31,14 @@ def free_port() -> int:
 
 
 class ServiceProcess:
-    """`python -m services.<name> --port P`, with its log in a file."""
+    """`python -m services.<name> --port P` (or another module), with its log in a file."""
 
-    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
+    def __init__(self, name: str, env: dict[str, str], logs: Path, *, module: str = "", ready_path: str = "/readyz",
+                 port: int | None = None) -> None:
         self.name = name
-        self.port = free_port()
+        self.module = module or f"services.{name}"
+        self.ready_path = ready_path
+        self.port = port or free_port()
         self.env = env
         self.log_path = logs / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -52,7 +55,7 @@ class ServiceProcess:
         log.write(f"\n=== start {self.starts} ===\n".encode())
         log.flush()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{self.name}", "--port", str(self.port)], cwd=ROOT, env=self.env,
+            [sys.executable, "-m", self.module, "--port", str(self.port)], cwd=ROOT, env=self.env,
             stdout=log, stderr=subprocess.STDOUT,
         )
         log.close()
@@ -66,7 +69,7 @@ class ServiceProcess:
                 if self.process.poll() is not None:
                     raise AssertionError(f"{self.name} exited with {self.process.returncode}:\n{self.tail()}")
                 try:
-                    if (await client.get("/readyz")).status_code == 200:
+                    if (await client.get(self.ready_path)).status_code == 200:
                         return
                 except httpx.TransportError:
                     pass
@@ -94,21 +97,26 @@ class ServiceProcess:
 
 
 class System:
-    """The four services on PostgreSQL databases and a real Kafka broker."""
+    """The four services on PostgreSQL databases and a real Kafka broker, and the car maker's (simulated) warranty system."""
 
     def __init__(self, kafka: str, databases: dict[str, str], logs: Path) -> None:
         logs.mkdir(parents=True, exist_ok=True)
         run = uuid.uuid4().hex[:8]
         base = {k: v for k, v in os.environ.items() if not k.startswith("PITWALL_")}
+        oem_port, reception_port = free_port(), free_port()
+        self.oem = ServiceProcess("oem-simulator", {**base, "PITWALL_OEM_SIM_WEBHOOK_URL":
+                                                    f"http://127.0.0.1:{reception_port}/warranty/webhooks/oem"},
+                                  logs, module="tools.oem_simulator", ready_path="/healthz", port=oem_port)
         self.services: dict[str, ServiceProcess] = {}
         for name in SERVICES:
             prefix = f"PITWALL_{name.upper()}_"
             env = {
                 **base, "PITWALL_KAFKA_BOOTSTRAP": kafka, "PITWALL_DATA_DIR": str(logs / "data"), "PITWALL_LOG_LEVEL": "INFO",
                 f"{prefix}DATABASE_URL": databases[name], f"{prefix}CONSUMER_GROUP": f"e2e-{name}-{run}",
-                "PITWALL_RELAY_POLL_SECONDS": "0.5",
+                "PITWALL_RELAY_POLL_SECONDS": "0.5", "PITWALL_RECEPTION_OEM_BASE_URL": f"http://127.0.0.1:{oem_port}",
+                "PITWALL_RECEPTION_WARRANTY_QUEUE_POLL_SECONDS": "0.5",
             }
-            self.services[name] = ServiceProcess(name, env, logs)
+            self.services[name] = ServiceProcess(name, env, logs, port=reception_port if name == "reception" else None)
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
@@ -140,14 +148,14 @@ class System:
 
     async def start(self) -> None:
         """Start every service and wait until all are ready."""
-        for service in self.services.values():
+        for service in [self.oem, *self.services.values()]:
             service.start()
-        for service in self.services.values():
+        for service in [self.oem, *self.services.values()]:
             await service.ready()
 
     def stop(self) -> None:
         """Stop every service that still runs."""
-        for service in self.services.values():
+        for service in [*self.services.values(), self.oem]:
             try:
                 service.stop()
             except AssertionError:
@@ -155,10 +163,14 @@ class System:
 
     async def restart(self, name: str) -> None:
         """SIGTERM one service, then start it again and wait until it is ready."""
-        code = self.services[name].stop()
-        assert code == 0, f"{name} exited with {code} on SIGTERM:\n{self.services[name].tail()}"
-        self.services[name].start()
-        await self.services[name].ready()
+        service = self.services[name]
+        code = service.stop()
+        this_run = service.log_path.read_text(errors="replace").rsplit("=== start", 1)[-1]
+        # uvicorn re-raises the signal once it has shut down cleanly, so -SIGTERM is a normal exit.
+        assert code in (0, -signal.SIGTERM) and "Application shutdown complete" in this_run, \
+            f"{name} did not shut down cleanly on SIGTERM (exit {code}):\n{service.tail()}"
+        service.start()
+        await service.ready()
 
 
 async def topic_ends(kafka: str) -> dict[tuple[str, int], int]:

@@ -36,7 +36,7 @@ from tools.simulator.day import choose_day
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
-SEED, SITES, ROS = 7, 2, 10
+SEED, SITES, ROS = 7, 2, 8
 REFERENCE = {"vehicles_in_operation": 400, "service_headcount": 12, "leavers": 1, "vehicles_due_free_inspection": 5,
              "vehicles_due_paid_maintenance": 20}
 DISRUPTIONS = (("kpi", 11), ("workshop", 14))  # restart this service once the day reaches this hour
@@ -227,6 +227,8 @@ def the_day_was_full(sites: list[Site]) -> None:
         "no part was short"
     assert any(a["cancelled"] for s in sites for a in s.appointments.values()), "no appointment was cancelled"
     assert all(ro.delivered_at is not None for ro in ros), "a car was left at the dealer"
+    assert any(s.claims_decided for s in sites), "no warranty claim went to the OEM and came back decided"
+    assert any(ro.campaigns for ro in ros), "no recall campaign was found at check-in and repaired"
 
 
 async def check_day(played: Played, kafka: str) -> list[dict[str, Any]]:

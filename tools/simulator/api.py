@@ -30,6 +30,8 @@ class Stats:
     calls: int = 0
     retries: int = 0
     polls: int = 0
+    call_seconds: float = 0.0  # real time spent in actions
+    wait_seconds: float = 0.0  # real time spent waiting for asynchronous effects
     by_action: dict[str, int] = field(default_factory=dict)
 
 
@@ -96,7 +98,9 @@ class Api:
             self._keys += 1
             key = f"{self.site_id}:{self._keys}"
             headers = {**headers, "Idempotency-Key": key}
+        started = time.monotonic()
         status, answer, attempts = await self._request(service, method, path, headers, body)
+        self.stats.call_seconds += time.monotonic() - started
         self.stats.calls += 1
         self.stats.by_action[action] = self.stats.by_action.get(action, 0) + 1
         self._log.write({"kind": "action", "site": self.site_id, "at": at.isoformat(), "actor": who.subject, "role": who.role,
@@ -114,20 +118,23 @@ class Api:
         return status, answer
 
     async def wait(self, what: str, service: str, path: str, who: Who, at: datetime, ready: Callable[[Any], bool],
-                   params: dict[str, Any] | None = None, ref: dict[str, Any] | None = None) -> Any:
+                   params: dict[str, Any] | None = None, ref: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         """Poll a read until `ready(answer)` (bounded); log the answer that was waited for."""
-        deadline = time.monotonic() + self._wait_seconds
+        started = time.monotonic()
+        limit = self._wait_seconds if timeout is None else min(timeout, self._wait_seconds)
+        deadline = started + limit
         pause, last = 0.02, None
         while True:
             self.stats.polls += 1
             status, last = await self.get(service, path, who, params)
             if status == 200 and ready(last):
+                self.stats.wait_seconds += time.monotonic() - started
                 self._log.write({"kind": "observe", "site": self.site_id, "at": at.isoformat(), "actor": who.subject,
                                  "role": who.role, "action": what, "service": service, "method": "GET", "path": path,
                                  "params": params, "status": status, "response": last, "ref": ref or {}})
                 return last
             if time.monotonic() > deadline:
-                raise SimulationError(f"waited {self._wait_seconds:.0f}s for {what} ({service} GET {path}); last answer {status}: {last}")
+                raise SimulationError(f"waited {limit:.0f}s for {what} ({service} GET {path}); last answer {status}: {last}")
             await asyncio.sleep(pause)
             pause = min(pause * 1.5, 0.5)
 

@@ -174,6 +174,18 @@ def vin(rng: random.Random) -> str:
     return "".join(chars)
 
 
+RECALLED_VIN_PREFIX = "JTDBR32E5"  # a Toyota the OEM simulator has an open recall for (tools/oem_simulator/recalls.json)
+
+
+def recalled_vin(rng: random.Random) -> str:
+    """A VIN with the recalled prefix whose check digit (position 9, the prefix's last character) is right."""
+    while True:
+        candidate = RECALLED_VIN_PREFIX + "".join(rng.choice(_VIN_CHARS) for _ in range(8))
+        remainder = sum(_VIN_VALUES[c] * w for c, w in zip(candidate, _VIN_WEIGHTS, strict=True)) % 11
+        if ("X" if remainder == 10 else str(remainder)) == candidate[8]:
+            return candidate
+
+
 def plate(rng: random.Random) -> str:
     """A Shanghai-style plate."""
     return "沪" + rng.choice("ABCDEFGHJKLMN") + "·" + "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(5))

@@ -19,6 +19,7 @@ from tools.simulator.counter import Counter
 from tools.simulator.desk import Desk
 from tools.simulator.floor import Floor
 from tools.simulator.plan import SitePlan, draw_site
+from tools.simulator.warranty import WarrantyClerk
 
 SERVICES = ("reception", "workshop", "parts")
 DAY_OVER_LOCAL_HOUR = 20  # the simulated day (pickups included) is over by 20:00 site time
@@ -37,8 +38,10 @@ class SiteDay:
         self.desk = Desk(self)
         self.floor = Floor(self)
         self.counter = Counter(self)
+        self.warranty = WarrantyClerk(self)
         self.delivered = 0
         self.invoices: list[dict[str, Any]] = []
+        self.notes: list[str] = []  # what did not go as planned, for the summary
 
     async def play(self, log: ActionLog) -> None:
         """Set up, then play everything on the agenda."""
@@ -51,6 +54,7 @@ class SiteDay:
         await self.floor.setup(plan.at(7, 5))
         await self.counter.setup(plan.at(7, 10))
         await self.desk.setup(plan.at(7, 20))
+        self.agenda.at(plan.at(19, 55), "warranty answers", self.warranty.end_of_day)
         await self.agenda.run()
         log.write({"kind": "end", "site": plan.site_id, "at": self.agenda.now.isoformat()})
 

@@ -26,6 +26,13 @@ def _line_body(op: Operation) -> dict[str, Any]:
     return body
 
 
+def _campaign(suggested: dict[str, Any]) -> tuple[Operation, dict[str, Any]]:
+    """An open recall campaign of the car, as the job line reception suggested (added as it is)."""
+    op = Operation(suggested["op_code"], suggested["description"], suggested["complaint"], None, Decimal(str(suggested["sold_hours"])),
+                   pay_type=suggested["pay_type"])
+    return op, {key: suggested[key] for key in ("op_code", "description", "complaint", "pay_type", "sold_hours", "campaign_number")}
+
+
 class Desk:
     """Two advisors on tablets; arrivals wait for the first advisor free (the morning peak)."""
 
@@ -37,6 +44,7 @@ class Desk:
         self.manager = Who(plan.manager, "manager")
         self.visits: list[Visit] = []
         self.comeback_source: Visit | None = None
+        self.pay_types: dict[str, str] = {}  # job line id -> who pays, as reception set it
 
     @property
     def desk_clerk(self) -> Who:
@@ -123,6 +131,7 @@ class Desk:
         answer = await api.send(RECEPTION, "POST", f"/sites/{api.site_id}/arrivals", self.desk_clerk, now, "arrival", body,
                                 ref={"visit": plan.key, "booked": visit.appointment_id is not None})
         visit.visit_id = answer["id"]
+        visit.suggested = list(answer.get("suggested_lines") or [])  # open recall campaigns of the car
         advisor = min(self.advisors, key=lambda a: (self.free_at[a.subject], a.subject))
         greeted = max(now + timedelta(minutes=1), self.free_at[advisor.subject])
         opened = greeted + timedelta(seconds=plan.write_up)
@@ -134,13 +143,16 @@ class Desk:
         hours = sum(float(line.op.hours) for line in plan.lines)
         promised = now + timedelta(seconds=hours * 3600 * 1.4 + plan.promise_margin)
         promised = promised.replace(second=0, microsecond=0) + timedelta(minutes=(15 - promised.minute % 15) % 15)
+        campaigns = [_campaign(s) for s in visit.suggested]
         answer = await api.send(RECEPTION, "POST", f"/sites/{api.site_id}/repair-orders", advisor, now, "open RO", {
             "visit_id": visit.visit_id, "mileage_in": plan.mileage_in, "ro_type": plan.ro_type, "promised_at": promised.isoformat(),
-            "job_lines": [_line_body(line.op) for line in plan.lines]}, ref={"visit": plan.key})
+            "job_lines": [_line_body(line.op) for line in plan.lines] + [body for _, body in campaigns]}, ref={"visit": plan.key})
         ro = Ro(visit, answer["id"], answer["ro_number"])
         visit.ro = ro
         by_position = sorted(answer["lines"], key=lambda line: line["position"])
-        ro.lines = [Line(ro, line_plan.op, line_plan, read["id"]) for line_plan, read in zip(plan.lines, by_position, strict=True)]
+        planned = [(line_plan.op, line_plan) for line_plan in plan.lines] + [(op, None) for op, _ in campaigns]
+        ro.lines = [Line(ro, op, line_plan, read["id"]) for (op, line_plan), read in zip(planned, by_position, strict=True)]
+        self.pay_types.update({read["id"]: read["pay_type"] for read in by_position})
         self.day.agenda.at(now + timedelta(minutes=1), "request approval",
                            lambda: self._request_approval(ro, list(ro.lines), advisor, initial=True))
 
@@ -151,7 +163,8 @@ class Desk:
         for line in lines:
             line.status = "proposed"
         if initial:
-            for line, delay in zip(lines, plan.decision_delay, strict=True):
+            delays = plan.decision_delay + (plan.decision_delay[0],) * (len(lines) - len(plan.decision_delay))  # recalls: at once
+            for line, delay in zip(lines, delays, strict=True):
                 answer = "decline" if line.plan is not None and line.plan.declined else "approve"
                 self.day.agenda.at(now + timedelta(seconds=delay), answer,
                                    lambda li=line, a=answer: self._decide(li, a, plan.method, advisor))
@@ -183,6 +196,7 @@ class Desk:
                                          _line_body(op), ref={"ro": ro.number, "found_by": job.id})
         known = {line.line_id for line in ro.lines}
         read = next(line for line in answer["lines"] if line["id"] not in known)
+        self.pay_types[read["id"]] = read["pay_type"]
         line = Line(ro, op, None, read["id"])
         ro.lines.append(line)
         self.day.agenda.at(now + timedelta(minutes=1), "request approval", lambda: self._request_approval(ro, [line], advisor))
@@ -229,6 +243,7 @@ class Desk:
                                 {"mileage_out": ro.visit.plan.mileage_in + 8}, ref={"ro": ro.number})
         ro.delivered = True
         self.day.delivered += 1
+        self.day.warranty.delivered(ro)
         comeback = self.day.plan.comeback
         if ro.visit is self.comeback_source and comeback is not None and comeback.comeback_delay is not None:
             back = now + timedelta(seconds=comeback.comeback_delay)

@@ -250,6 +250,9 @@ def draw_site(seed: int, index: int, site_id: str, time_zone: str, day: date, ro
         extras = rng.choices((0, 1, 2), weights=(50, 35, 15))[0] if ro_type not in ("accident", "warranty") else 0
         slot = _slot_for(at, arrival, taken) if i in booked and i > 0 else None
         visits.append(_visit(rng, f"v{i + 1:02d}", arrival, slot, ro_type, main, extras))
+    if len(visits) > 1:  # one car the car maker has recalled: the advisor adds the campaign at check-in
+        i = next((n for n, v in enumerate(visits) if n and v.ro_type == "scheduled_maintenance"), 1)
+        visits[i] = replace(visits[i], vehicle=replace(visits[i].vehicle, vin=catalog.recalled_vin(rng), make="Toyota", model="Camry"))
     comeback = None
     if visits and visits[0].lines[0].op.op_code == catalog.COMEBACK_OPERATION.op_code:
         first = visits[0]

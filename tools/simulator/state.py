@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tools.simulator.catalog import BayProfile, Operation
 from tools.simulator.plan import LinePlan, TechPlan, VisitPlan
@@ -17,6 +18,7 @@ class Visit:
     appointment_id: str | None = None
     visit_id: str = ""
     ro: Ro | None = None
+    suggested: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
