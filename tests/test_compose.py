@@ -42,6 +42,27 @@ def test_the_compose_file_validates_and_holds_the_whole_system(tmp_path: Path) -
     assert set(config["volumes"]) >= {"kafka-data", "postgres-data", "prometheus-data", "grafana-data"}
 
 
+def binds(service: dict) -> dict[str, str]:
+    """Container path → host path of a service's bind mounts (`host:container[:mode]` as docker-compose 1 prints them)."""
+    found = {}
+    for volume in service["volumes"]:
+        source, target = volume.split(":")[:2]
+        if source.startswith("/"):
+            found[target] = source
+    return found
+
+
+def test_prometheus_and_grafana_get_the_repo_s_rules_and_boards(tmp_path: Path) -> None:
+    services = compose_config(tmp_path)["services"]
+    prometheus = binds(services["prometheus"])
+    assert Path(prometheus["/etc/prometheus"]) == ROOT / "deploy" / "prometheus"  # prometheus.yml reads rules/*.yml there
+    grafana = binds(services["grafana"])
+    assert Path(grafana["/etc/grafana/provisioning"]) == ROOT / "deploy" / "grafana" / "provisioning"
+    assert Path(grafana["/var/lib/grafana/dashboards"]) == ROOT / "deploy" / "grafana" / "dashboards"
+    home = services["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert (ROOT / "deploy" / "grafana" / "dashboards" / Path(home).name).exists()
+
+
 def test_no_secret_is_committed() -> None:
     text = (ROOT / "docker-compose.yml").read_text()
     assert "change-me" not in text
