@@ -2,7 +2,8 @@
 
 Site "A" is the KPI tests' scripted day (tests/kpi/day.py, hand-computed in tests/kpi/expected.py), seen in the
 evening after the site closed; site "B" is the live morning of tests/deploy/floor.py; site "C" the follow-ups and
-complaints of tests/deploy/aftercare.py. A new site has only this day, so month to date equals today. Values keyed by the label that tells the series apart ("" for one series).
+complaints of tests/deploy/aftercare.py. A new site has only this day, so month to date equals today. Values are
+keyed by the label that tells the series apart ("" for one series).
 """
 
 from __future__ import annotations

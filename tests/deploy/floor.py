@@ -45,7 +45,8 @@ def live_day(site: str) -> list[Event]:
         return w.BayStatusChanged(site_id=site, occurred_at=at("07:00"), bay_id=bay_id, name=bay_id, kind="lift", status=status)
 
     def tech(cls: type, technician: str, when: datetime) -> Event:
-        return cls(site_id=site, occurred_at=when, technician_id=technician, **({"name": technician} if cls is w.TechnicianClockedIn else {}))
+        named = {"name": technician} if cls is w.TechnicianClockedIn else {}
+        return cls(site_id=site, occurred_at=when, technician_id=technician, **named)
 
     def car(ro_id: str, arrived: datetime, opened: datetime | None, lines: list[r.JobLine] = []) -> list[Event]:  # noqa: B006
         visit = r.VehicleArrived(site_id=site, occurred_at=arrived, visit_id="v-" + ro_id, vehicle_id="veh-" + ro_id,

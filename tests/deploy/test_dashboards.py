@@ -50,7 +50,8 @@ def test_grafana_provisions_the_datasource_and_the_boards_where_compose_mounts_t
     assert provider["type"] == "file" and provider["options"]["path"] == "/var/lib/grafana/dashboards"
     for name, board in boards().items():
         refs = [board["templating"]["list"][0]["datasource"]]
-        refs += [ref for panel in board["panels"] for ref in [panel.get("datasource"), *(t["datasource"] for t in panel.get("targets", []))] if ref]
+        for panel in board["panels"]:
+            refs += [ref for ref in [panel.get("datasource"), *(t["datasource"] for t in panel.get("targets", []))] if ref]
         assert {ref["uid"] for ref in refs} == {source["uid"]}, name
 
 

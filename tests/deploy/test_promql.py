@@ -2,8 +2,9 @@
 
 Two kpi service instances (one consuming, one not: another member of the deployment) share one PostgreSQL
 database that holds a scripted day (site A, tests/kpi/day.py), a live morning (site B, tests/deploy/floor.py) and
-a day of follow-ups and complaints (site C, tests/deploy/aftercare.py), all published to the real Kafka. Debian's Prometheus scrapes both every second with the repo's rules; each
-expression is queried over the HTTP API and must return the written-out series and values.
+a day of follow-ups and complaints (site C, tests/deploy/aftercare.py), all published to the real Kafka. Debian's
+Prometheus scrapes both with the repo's rules; each expression is queried over the HTTP API and must return the
+written-out series and values (or, for a copied KPI figure, exactly the KPI's own series and values).
 """
 
 from __future__ import annotations
@@ -126,8 +127,8 @@ class Proof:
                 continue
             if name in expected.RECORDS:
                 for wanted in expected.RECORDS[name]:
-                    problems += compare(f"{name} ({wanted.site})", keyed(result, self.sites[wanted.site], wanted.by, wanted.where),
-                                        wanted)
+                    got = keyed(result, self.sites[wanted.site], wanted.by, wanted.where)
+                    problems += compare(f"{name} ({wanted.site})", got, wanted)
                 continue
             family = m.group(1) if (m := DEDUP.match(expr)) else name.removeprefix("site:")
             shown = [key for key, figures in self.stable.items() if family in figures]
