@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kpi.db import (
@@ -34,6 +35,7 @@ from services.kpi.db import (
     VisitFact,
 )
 from services.kpi.figures import model as m
+from shared.db import UtcDateTime
 
 
 def _t(model: Any) -> Any:
@@ -50,11 +52,11 @@ def dt(value: float) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
-def _within(column: Any, lo: datetime, hi: datetime) -> Any:
+def _within(column: Any, lo: Any, hi: Any) -> Any:
     return and_(column >= lo, column < hi)
 
 
-def _overlaps(start: Any, end: Any, lo: datetime, hi: datetime) -> Any:
+def _overlaps(start: Any, end: Any, lo: Any, hi: Any) -> Any:
     return and_(start < hi, or_(end.is_(None), end > lo))
 
 
@@ -68,97 +70,136 @@ def site_config(row: Any) -> m.SiteConfig:
 
 async def load_site(conn: AsyncConnection, site_id: str) -> Any:
     """The kpi_site row (None if no event of the site was ever seen)."""
-    return (await conn.execute(select(_t(SiteFact)).where(_t(SiteFact).c.site_id == site_id))).mappings().first()
+    return (await conn.execute(_statements()["site"], {"site": site_id})).mappings().first()
 
 
-async def _rows(conn: AsyncConnection, statement: Any) -> list[Any]:
-    return list((await conn.execute(statement)).mappings().all())
+# Every statement of a facts read is built once, on bound parameters (:site, :lo, :hi, :at), so a read only binds values:
+# building and compiling these expressions each time cost more than running them.
+SITE = bindparam("site", type_=String())
+LO, HI, AT = (bindparam(name, type_=UtcDateTime()) for name in ("lo", "hi", "at"))
 
 
-async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: float, now: float) -> m.Facts:
-    """Every fact that figures over windows inside [start, end) need, with states read at min(end, now)."""
-    lo, hi, at = dt(start), dt(end), dt(min(end, now))
-    facts = m.Facts(site=site_config(await load_site(conn, site_id)))
-    s = site_id
-
+@cache
+def _statements() -> dict[str, Any]:
+    """The statements of `load_facts`, keyed by what they read."""
     ro, visit, inv, job, qc = _t(RepairOrderFact), _t(VisitFact), _t(InvoiceFact), _t(JobFact), _t(QcResultFact)
     line, adj, ivl = _t(JobLineFact), _t(ClockingAdjustmentFact), _t(JobIntervalFact)
     # Id sets stay subqueries (no id lists in Python): a long range may hold more ids than a query may bind.
-    visit_in_range = and_(visit.c.site_id == s, _within(func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at), lo, hi))
-    job_in_range = and_(job.c.site_id == s, or_(_within(job.c.first_completed_at, lo, hi), _within(job.c.first_clock_on, lo, hi)))
-    completed_jobs = select(job.c.job_id).where(job.c.site_id == s, _within(job.c.first_completed_at, lo, hi))
-    ro_wanted = and_(ro.c.site_id == s, or_(
-        _within(ro.c.opened_at, lo, hi), _within(ro.c.ready_at, lo, hi), _within(ro.c.delivered_at, lo, hi),
-        and_(ro.c.opened_at <= at, or_(ro.c.delivered_at.is_(None), ro.c.delivered_at > at),
-             or_(ro.c.cancelled_at.is_(None), ro.c.cancelled_at > at)),
-        ro.c.repair_order_id.in_(select(inv.c.repair_order_id).where(inv.c.site_id == s, _within(inv.c.invoiced_at, lo, hi))),
-        ro.c.repair_order_id.in_(select(qc.c.repair_order_id).where(qc.c.site_id == s, _within(qc.c.at, lo, hi))),
+    visit_in_range = and_(visit.c.site_id == SITE, _within(func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at), LO, HI))
+    job_in_range = and_(job.c.site_id == SITE, or_(_within(job.c.first_completed_at, LO, HI), _within(job.c.first_clock_on, LO, HI)))
+    completed_jobs = select(job.c.job_id).where(job.c.site_id == SITE, _within(job.c.first_completed_at, LO, HI))
+    ro_wanted = and_(ro.c.site_id == SITE, or_(
+        _within(ro.c.opened_at, LO, HI), _within(ro.c.ready_at, LO, HI), _within(ro.c.delivered_at, LO, HI),
+        and_(ro.c.opened_at <= AT, or_(ro.c.delivered_at.is_(None), ro.c.delivered_at > AT),
+             or_(ro.c.cancelled_at.is_(None), ro.c.cancelled_at > AT)),
+        ro.c.repair_order_id.in_(select(inv.c.repair_order_id).where(inv.c.site_id == SITE, _within(inv.c.invoiced_at, LO, HI))),
+        ro.c.repair_order_id.in_(select(qc.c.repair_order_id).where(qc.c.site_id == SITE, _within(qc.c.at, LO, HI))),
         ro.c.repair_order_id.in_(select(job.c.repair_order_id).where(job_in_range)),
         ro.c.repair_order_id.in_(select(visit.c.repair_order_id).where(visit_in_range)),
         ro.c.visit_id.in_(select(visit.c.visit_id).where(visit_in_range))))
     ro_ids = select(ro.c.repair_order_id).where(ro_wanted)
-    adj_wanted = and_(adj.c.site_id == s, or_(
-        _overlaps(adj.c.original_start, adj.c.original_end, lo, hi),
-        _overlaps(adj.c.corrected_start, adj.c.corrected_end, lo, hi), adj.c.job_id.in_(completed_jobs)))
+    adj_wanted = and_(adj.c.site_id == SITE, or_(
+        _overlaps(adj.c.original_start, adj.c.original_end, LO, HI),
+        _overlaps(adj.c.corrected_start, adj.c.corrected_end, LO, HI), adj.c.job_id.in_(completed_jobs)))
     adjusted_starts = select(adj.c.original_start).where(adj_wanted)
-    ivl_wanted = and_(ivl.c.site_id == s, or_(
-        _overlaps(ivl.c.start, ivl.c.end, lo, hi), ivl.c.job_id.in_(completed_jobs), ivl.c.start.in_(adjusted_starts)))
-    job_wanted = or_(job_in_range, and_(job.c.site_id == s, or_(
+    ivl_wanted = and_(ivl.c.site_id == SITE, or_(
+        _overlaps(ivl.c.start, ivl.c.end, LO, HI), ivl.c.job_id.in_(completed_jobs), ivl.c.start.in_(adjusted_starts)))
+    job_wanted = or_(job_in_range, and_(job.c.site_id == SITE, or_(
         job.c.repair_order_id.in_(ro_ids), job.c.job_id.in_(select(ivl.c.job_id).where(ivl_wanted)))))
+    hold, att, mark = _t(BayHoldFact), _t(AttendanceIntervalFact), _t(JobMarkFact)
+    status, bo, flag, tech, bay = _t(BayStatusFact), _t(BackorderFact), _t(StockFlagFact), _t(TechnicianFact), _t(BayFact)
+    before = select(status.c.bay_id, func.max(status.c.at).label("at")).where(
+        status.c.site_id == SITE, status.c.at < LO).group_by(status.c.bay_id).subquery()
+    latest_flag = select(flag.c.part_number, func.max(flag.c.at).label("at")).where(
+        flag.c.site_id == SITE, flag.c.at <= AT).group_by(flag.c.part_number).subquery()
+    req, req_line, issue = _t(PartsRequestFact), _t(PartsRequestLineFact), _t(PartsIssueLineFact)
+    req_wanted = and_(req.c.site_id == SITE, or_(_within(req.c.requested_at, LO, HI), _within(req.c.fully_issued_at, LO, HI)))
+    req_ids = select(req.c.request_id).where(req_wanted)
+    appt = _t(AppointmentFact)
+    appt_wanted = and_(appt.c.site_id == SITE, _within(appt.c.slot_start, LO, HI))
+    return {
+        "site": select(_t(SiteFact)).where(_t(SiteFact).c.site_id == SITE),
+        "visits": select(visit).where(visit_in_range),
+        "repair_orders": select(ro).where(ro_wanted),
+        "comebacks": select(ro.c.comeback_of).where(ro.c.site_id == SITE, ro.c.is_comeback.is_(True), ro.c.comeback_of.in_(ro_ids)),
+        "lines": select(line).where(line.c.site_id == SITE, or_(
+            line.c.repair_order_id.in_(ro_ids), _within(line.c.approved_at, LO, HI), _within(line.c.declined_at, LO, HI))),
+        "jobs": select(job).where(job_wanted),
+        "invoices": select(inv).where(inv.c.site_id == SITE, or_(
+            inv.c.repair_order_id.in_(ro_ids), inv.c.repair_order_id.in_(select(job.c.repair_order_id).where(job_wanted)))),
+        "adjustments": select(adj).where(adj_wanted),
+        "intervals": select(ivl).where(ivl_wanted),
+        "holds": select(hold).where(hold.c.site_id == SITE, _overlaps(hold.c.start, hold.c.end, LO, HI)),
+        "attendance": select(att).where(att.c.site_id == SITE, or_(
+            _overlaps(att.c.start, att.c.end, LO, HI), and_(att.c.series == "shift", att.c.start.in_(adjusted_starts)))),
+        "marks": select(mark.c.job_id, mark.c.repair_order_id, mark.c.at, mark.c.kind).where(
+            mark.c.site_id == SITE, mark.c.kind.in_(["on", "resume", "complete", "withdraw"]),
+            or_(mark.c.repair_order_id.in_(ro_ids), mark.c.job_id.in_(select(job.c.job_id).where(job_wanted)))),
+        "qc": select(qc).where(qc.c.site_id == SITE, qc.c.repair_order_id.in_(ro_ids)),
+        "statuses_in": select(status).where(status.c.site_id == SITE, _within(status.c.at, LO, HI)),
+        "statuses_before": select(status).join(before, and_(status.c.bay_id == before.c.bay_id, status.c.at == before.c.at))
+        .where(status.c.site_id == SITE),
+        "requests": select(req).where(req_wanted),
+        "request_lines": select(req_line).where(req_line.c.site_id == SITE, req_line.c.request_id.in_(req_ids)),
+        "first_picks": select(issue).where(issue.c.site_id == SITE, issue.c.request_id.in_(req_ids),
+                                           issue.c.from_stock_at_first_pick.is_(True)),
+        "backorders": select(bo).where(bo.c.site_id == SITE, bo.c.created_at <= AT, or_(bo.c.filled_at.is_(None), bo.c.filled_at > AT)),
+        "stock_flags": select(flag).join(latest_flag, and_(flag.c.part_number == latest_flag.c.part_number,
+                                                           flag.c.at == latest_flag.c.at)).where(flag.c.site_id == SITE),
+        "appointments": select(appt).where(appt_wanted),
+        "appointments_arrived": select(visit.c.appointment_id).where(
+            visit.c.site_id == SITE, visit.c.appointment_id.in_(select(appt.c.appointment_id).where(appt_wanted)),
+            func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at).is_not(None)),
+        "technicians": select(tech.c.technician_id, tech.c.name).where(tech.c.site_id == SITE),
+        "bays": select(bay.c.bay_id, bay.c.name).where(bay.c.site_id == SITE),
+    }
 
+
+async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: float, now: float) -> m.Facts:
+    """Every fact that figures over windows inside [start, end) need, with states read at min(end, now)."""
+    q, params = _statements(), {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(min(end, now))}
+
+    async def rows(name: str) -> list[Any]:
+        return list((await conn.execute(q[name], params)).mappings().all())
+
+    facts = m.Facts(site=site_config((await conn.execute(q["site"], params)).mappings().first()))
     facts.visits = [m.Visit(v["visit_id"], ts(v["arrived_at"] or v["ro_arrived_at"]), v["appointment_id"],
-                            v["repair_order_id"], v["vehicle_id"]) for v in await _rows(conn, select(visit).where(visit_in_range))]
+                            v["repair_order_id"], v["vehicle_id"]) for v in await rows("visits")]
     facts.repair_orders = [m.RepairOrder(
         r["repair_order_id"], ts(r["opened_at"]), r["ro_type"], r["visit_id"], r["vehicle_id"], ts(r["arrived_at"]),
         ts(r["ready_at"]), ts(r["delivered_at"]), ts(r["cancelled_at"]), ts(r["promised_at"]), bool(r["is_comeback"]),
-        r["comeback_of"]) for r in await _rows(conn, select(ro).where(ro_wanted))]
-    facts.comebacks_against = set((await conn.execute(select(ro.c.comeback_of).where(
-        ro.c.site_id == s, ro.c.is_comeback.is_(True), ro.c.comeback_of.in_(ro_ids)))).scalars())
-    lines = await _rows(conn, select(line).where(line.c.site_id == s, or_(
-        line.c.repair_order_id.in_(ro_ids), _within(line.c.approved_at, lo, hi), _within(line.c.declined_at, lo, hi))))
+        r["comeback_of"]) for r in await rows("repair_orders")]
+    facts.comebacks_against = set((await conn.execute(q["comebacks"], params)).scalars())
     facts.job_lines = [m.JobLine(r["repair_order_id"], r["job_line_id"], r["pay_type"], r["sold_hours"], ts(r["removed_at"]),
-                                 ts(r["proposed_at"]), ts(r["approved_at"]), ts(r["declined_at"])) for r in lines]
+                                 ts(r["proposed_at"]), ts(r["approved_at"]), ts(r["declined_at"])) for r in await rows("lines")]
     facts.jobs = [m.Job(j["job_id"], j["repair_order_id"], ts(j["approved_at"]), ts(j["queued_at"]), ts(j["withdrawn_at"]),
                         ts(j["first_clock_on"]), ts(j["first_completed_at"]), j["completed_by"],
-                        j["completion_sold_hours"], j["queued_sold_hours"])
-                  for j in await _rows(conn, select(job).where(job_wanted))]
-    invoices = await _rows(conn, select(inv).where(inv.c.site_id == s, or_(
-        inv.c.repair_order_id.in_(ro_ids), inv.c.repair_order_id.in_(select(job.c.repair_order_id).where(job_wanted)))))
-    facts.invoices = [_invoice(r) for r in invoices]
+                        j["completion_sold_hours"], j["queued_sold_hours"]) for j in await rows("jobs")]
+    facts.invoices = [_invoice(r) for r in await rows("invoices")]
     facts.adjustments = [m.Adjustment(a["adjustment_id"], a["technician_id"], a["job_id"], ts(a["original_start"]),
                                       ts(a["corrected_start"]), ts(a["corrected_end"]), ts(a["adjusted_at"]))  # type: ignore[arg-type]
-                         for a in await _rows(conn, select(adj).where(adj_wanted))]
+                         for a in await rows("adjustments")]
     facts.clock_intervals = [m.ClockInterval(c["job_id"], c["technician_id"], ts(c["start"]), ts(c["end"]), c["bay_id"])
-                             for c in await _rows(conn, select(ivl).where(ivl_wanted))]  # type: ignore[arg-type]
-
-    hold = _t(BayHoldFact)
+                             for c in await rows("intervals")]  # type: ignore[arg-type]
     facts.holds = [m.Hold(h["job_id"], h["bay_id"], ts(h["start"]), ts(h["end"]))  # type: ignore[arg-type]
-                   for h in await _rows(conn, select(hold).where(hold.c.site_id == s, _overlaps(hold.c.start, hold.c.end, lo, hi)))]
-    att = _t(AttendanceIntervalFact)
+                   for h in await rows("holds")]
     facts.attendance = [m.Attendance(a["technician_id"], a["series"], ts(a["start"]), ts(a["end"]))  # type: ignore[arg-type]
-                        for a in await _rows(conn, select(att).where(att.c.site_id == s, or_(
-                            _overlaps(att.c.start, att.c.end, lo, hi),
-                            and_(att.c.series == "shift", att.c.start.in_(adjusted_starts)))))]
-
-    mark = _t(JobMarkFact)
-    marks = await _rows(conn, select(mark.c.job_id, mark.c.repair_order_id, mark.c.at, mark.c.kind).where(
-        mark.c.site_id == s, mark.c.kind.in_(["on", "resume", "complete", "withdraw"]),
-        or_(mark.c.repair_order_id.in_(ro_ids), mark.c.job_id.in_(select(job.c.job_id).where(job_wanted)))))
-    facts.job_marks = [m.JobMark(r["job_id"], r["repair_order_id"], ts(r["at"]), r["kind"]) for r in marks]  # type: ignore[arg-type]
+                        for a in await rows("attendance")]
+    facts.job_marks = [m.JobMark(r["job_id"], r["repair_order_id"], ts(r["at"]), r["kind"])  # type: ignore[arg-type]
+                       for r in await rows("marks")]
     facts.qc_results = [m.QcResult(r["repair_order_id"], ts(r["at"]), r["passed"])  # type: ignore[arg-type]
-                        for r in await _rows(conn, select(qc).where(qc.c.site_id == s, qc.c.repair_order_id.in_(ro_ids)))]
-
-    facts.bay_statuses = await _bay_statuses(conn, s, lo, hi)
-    facts.parts_requests = await _parts_requests(conn, s, lo, hi)
-    bo = _t(BackorderFact)
-    facts.backorders = [m.Backorder(b["backorder_id"], ts(b["created_at"]), ts(b["filled_at"]))
-                        for b in await _rows(conn, select(bo).where(bo.c.site_id == s, bo.c.created_at <= at,
-                                                                    or_(bo.c.filled_at.is_(None), bo.c.filled_at > at)))]
-    facts.stock_flags = await _latest_stock_flags(conn, s, at)
-    facts.appointments = await _appointments(conn, s, lo, hi)
-    tech, bay = _t(TechnicianFact), _t(BayFact)
-    facts.technician_names = {r["technician_id"]: r["name"] or "" for r in await _rows(conn, select(tech).where(tech.c.site_id == s))}
-    facts.bay_names = {r["bay_id"]: r["name"] or "" for r in await _rows(conn, select(bay).where(bay.c.site_id == s))}
+                        for r in await rows("qc")]
+    facts.bay_statuses = [m.BayStatus(r["bay_id"], ts(r["at"]), r["status"])  # type: ignore[arg-type]
+                          for r in await rows("statuses_in") + await rows("statuses_before")]
+    facts.parts_requests = _parts_requests(await rows("requests"), await rows("request_lines"), await rows("first_picks"))
+    facts.backorders = [m.Backorder(b["backorder_id"], ts(b["created_at"]), ts(b["filled_at"])) for b in await rows("backorders")]
+    facts.stock_flags = [m.StockFlag(r["part_number"], ts(r["at"]), r["below"])  # type: ignore[arg-type]
+                         for r in await rows("stock_flags")]
+    arrived = set((await conn.execute(q["appointments_arrived"], params)).scalars())
+    facts.appointments = [m.Appointment(r["appointment_id"], ts(r["slot_start"]), ts(r["cancelled_at"]), r["appointment_id"] in arrived)
+                          for r in await rows("appointments")]
+    facts.technician_names = {r["technician_id"]: r["name"] or "" for r in await rows("technicians")}
+    facts.bay_names = {r["bay_id"]: r["name"] or "" for r in await rows("bays")}
     return facts
 
 
@@ -170,51 +211,16 @@ def _invoice(r: Any) -> m.Invoice:
                      r["sold_hours"], {k: Decimal(v) for k, v in (r["amounts_by_pay_type"] or {}).items()}, lines)
 
 
-async def _bay_statuses(conn: AsyncConnection, s: str, lo: datetime, hi: datetime) -> list[m.BayStatus]:
-    status = _t(BayStatusFact)
-    before = select(status.c.bay_id, func.max(status.c.at).label("at")).where(
-        status.c.site_id == s, status.c.at < lo).group_by(status.c.bay_id).subquery()
-    rows = await _rows(conn, select(status).where(status.c.site_id == s, _within(status.c.at, lo, hi)))
-    rows += await _rows(conn, select(status).join(before, and_(status.c.bay_id == before.c.bay_id, status.c.at == before.c.at))
-                        .where(status.c.site_id == s))
-    return [m.BayStatus(r["bay_id"], ts(r["at"]), r["status"]) for r in rows]  # type: ignore[arg-type]
-
-
-async def _parts_requests(conn: AsyncConnection, s: str, lo: datetime, hi: datetime) -> list[m.PartsRequest]:
-    req, line, issue = _t(PartsRequestFact), _t(PartsRequestLineFact), _t(PartsIssueLineFact)
-    wanted = and_(req.c.site_id == s, or_(_within(req.c.requested_at, lo, hi), _within(req.c.fully_issued_at, lo, hi)))
-    requests = await _rows(conn, select(req).where(wanted))
-    ids = select(req.c.request_id).where(wanted)
+def _parts_requests(requests: list[Any], request_lines: list[Any], first_picks: list[Any]) -> list[m.PartsRequest]:
     lines: dict[str, list[Any]] = defaultdict(list)
-    for r in await _rows(conn, select(line).where(line.c.site_id == s, line.c.request_id.in_(ids))):
+    for r in request_lines:
         lines[r["request_id"]].append(r)
     first_pick: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for r in await _rows(conn, select(issue).where(issue.c.site_id == s, issue.c.request_id.in_(ids),
-                                                   issue.c.from_stock_at_first_pick.is_(True))):
+    for r in first_picks:
         first_pick[(r["request_id"], r["request_line_id"])] += r["quantity"]
     return [m.PartsRequest(r["request_id"], ts(r["requested_at"]), ts(r["fully_issued_at"]), tuple(
         m.RequestLine(x["request_line_id"], x["quantity"], first_pick[(r["request_id"], x["request_line_id"])])
         for x in lines[r["request_id"]])) for r in requests]
-
-
-async def _latest_stock_flags(conn: AsyncConnection, s: str, at: datetime) -> list[m.StockFlag]:
-    flag = _t(StockFlagFact)
-    latest = select(flag.c.part_number, func.max(flag.c.at).label("at")).where(
-        flag.c.site_id == s, flag.c.at <= at).group_by(flag.c.part_number).subquery()
-    rows = await _rows(conn, select(flag).join(latest, and_(flag.c.part_number == latest.c.part_number, flag.c.at == latest.c.at))
-                       .where(flag.c.site_id == s))
-    return [m.StockFlag(r["part_number"], ts(r["at"]), r["below"]) for r in rows]  # type: ignore[arg-type]
-
-
-async def _appointments(conn: AsyncConnection, s: str, lo: datetime, hi: datetime) -> list[m.Appointment]:
-    appt, visit = _t(AppointmentFact), _t(VisitFact)
-    wanted = and_(appt.c.site_id == s, _within(appt.c.slot_start, lo, hi))
-    rows = await _rows(conn, select(appt).where(wanted))
-    ids = select(appt.c.appointment_id).where(wanted)
-    arrived = set((await conn.execute(select(visit.c.appointment_id).where(
-        visit.c.site_id == s, visit.c.appointment_id.in_(ids), func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at).is_not(None)))).scalars())
-    return [m.Appointment(r["appointment_id"], ts(r["slot_start"]), ts(r["cancelled_at"]), r["appointment_id"] in arrived)
-            for r in rows]
 
 
 async def distinct_vehicles(conn: AsyncConnection, site_id: str, start: float, end: float) -> int:

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, delete, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -36,6 +36,7 @@ from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, j
 SERIES = {"shift": ("in", "out"), "break": ("break_start", "break_end")}
 SERIES_OF_KIND = {kind: series for series, kinds in SERIES.items() for kind in kinds}
 CHUNK = 300  # keys per query (well under SQLite's and asyncpg's bound-parameter limits)
+_NOTHING = Patch()
 
 
 def _table(model: type[Table]) -> Any:
@@ -59,6 +60,7 @@ class Changes:
 
     merges: dict[type[Table], dict[tuple[Any, ...], tuple[dict[str, Any], list[Patch]]]] = field(default_factory=dict)
     facts: dict[type[Table], dict[tuple[Any, ...], dict[str, Any]]] = field(default_factory=dict)
+    sites: set[str] = field(default_factory=set)
     jobs: set[tuple[str, str]] = field(default_factory=set)
     attendance: dict[tuple[str, str, str], tuple[datetime, datetime]] = field(default_factory=dict)
 
@@ -75,7 +77,7 @@ class Changes:
 
     def touch_site(self, site_id: str) -> None:
         """Remember that a site exists (for /metrics)."""
-        self.merge(SiteFact, {"site_id": site_id}, Patch())
+        self.sites.add(site_id)
 
     def job_mark(self, site_id: str, job_id: str, at: datetime, kind: str, technician_id: str, bay_id: str | None,
                  repair_order_id: str | None) -> None:
@@ -104,6 +106,8 @@ def _insert(conn: AsyncConnection, model: type[Table]) -> Any:
 async def write(session: AsyncSession, changes: Changes) -> None:
     """Write a batch's changes inside the session's transaction."""
     conn = await session.connection()
+    for site_id in changes.sites:
+        changes.merge(SiteFact, {"site_id": site_id}, _NOTHING)
     for model, entries in changes.merges.items():
         await _merge_rows(conn, model, entries)
     for model, facts in changes.facts.items():
@@ -111,9 +115,7 @@ async def write(session: AsyncSession, changes: Changes) -> None:
     if changes.jobs:
         await _rederive_jobs(conn, sorted(changes.jobs))
     if changes.attendance:
-        groups = sorted(changes.attendance.items())
-        for chunk in _chunks(groups, 100):
-            await _rederive_attendance(conn, chunk)
+        await _rederive_attendance(conn, sorted(changes.attendance.items()))
 
 
 async def insert_ignore(conn: AsyncConnection, model: type[Table], rows: list[dict[str, Any]]) -> None:
@@ -178,41 +180,43 @@ async def _rederive_jobs(conn: AsyncConnection, jobs: list[tuple[str, str]]) -> 
             await conn.execute(holds.insert(), derived_holds)
 
 
-async def _rederive_attendance(conn: AsyncConnection, groups: Iterable[tuple[tuple[str, str, str], tuple[datetime, datetime]]]) -> None:
-    """Re-pair each technician's series from the start before the batch's first mark to the start after its last."""
+def _attendance_statements() -> tuple[Any, Any, Any]:
+    """Bounds of a re-pairing, the marks inside them, and the intervals to replace (static: compiled once)."""
     marks, intervals = _table(AttendanceMarkFact), _table(AttendanceIntervalFact)
-    groups = list(groups)
+    own = and_(marks.c.site_id == bindparam("site"), marks.c.technician_id == bindparam("tech"))
+    start = marks.c.kind == bindparam("start_kind")
+    bounds = select(select(func.max(marks.c.at)).where(own, start, marks.c.at < bindparam("first")).scalar_subquery(),
+                    select(func.min(marks.c.at)).where(own, start, marks.c.at > bindparam("last")).scalar_subquery())
+    inside = select(marks.c.at, marks.c.kind).where(own, marks.c.kind.in_([bindparam("start_kind"), bindparam("stop_kind")]),
+                                                    marks.c.at >= bindparam("lo"), marks.c.at <= bindparam("hi"))
+    replaced = delete(intervals).where(intervals.c.site_id == bindparam("d_site"), intervals.c.technician_id == bindparam("d_tech"),
+                                       intervals.c.series == bindparam("d_series"), intervals.c.start >= bindparam("d_lo"),
+                                       intervals.c.start < bindparam("d_hi"))
+    return bounds, inside, replaced
 
-    def bound(aggregate: Any, site_id: str, technician_id: str, kind: str, beyond: Any) -> Any:
-        return select(aggregate(marks.c.at)).where(
-            marks.c.site_id == site_id, marks.c.technician_id == technician_id, marks.c.kind == kind, beyond).scalar_subquery()
 
-    # Only the start before the first mark and the starts up to the one after the last mark can change.
-    bounds = union_all(*(select(literal(n).label("n"), bound(func.max, site, tech, SERIES[series][0], marks.c.at < first).label("lo"),
-                                bound(func.min, site, tech, SERIES[series][0], marks.c.at > last).label("hi"))
-                         for n, ((site, tech, series), (first, last)) in enumerate(groups)))
-    ranges: dict[int, tuple[datetime, datetime | None]] = {}
-    for n, lo, hi in (await conn.execute(bounds)).all():
-        ranges[n] = (lo if lo is not None else groups[n][1][0], hi)
-    scopes, deletions = [], []
-    for n, ((site, tech, series), _) in enumerate(groups):
-        lo, hi = ranges[n]
-        scopes.append(and_(marks.c.site_id == site, marks.c.technician_id == tech, marks.c.kind.in_(SERIES[series]),
-                           marks.c.at >= lo, *([marks.c.at <= hi] if hi is not None else [])))
-        deletions.append(and_(intervals.c.site_id == site, intervals.c.technician_id == tech, intervals.c.series == series,
-                              intervals.c.start >= lo, *([intervals.c.start < hi] if hi is not None else [])))
-    found: dict[tuple[str, str], list[tuple[datetime, str]]] = defaultdict(list)
-    rows = await conn.execute(select(marks.c.site_id, marks.c.technician_id, marks.c.at, marks.c.kind).where(or_(*scopes)))
-    for site, tech, at, kind in rows.all():
-        found[(site, tech)].append((at, kind))
-    await conn.execute(delete(intervals).where(or_(*deletions)))
-    values = []
-    for n, ((site, tech, series), _) in enumerate(groups):
-        lo, hi = ranges[n]
+_ATTENDANCE = _attendance_statements()
+_NEVER = datetime(9999, 1, 1, tzinfo=UTC)  # "no later start": the upper bound of an open-ended re-pairing
+
+
+async def _rederive_attendance(conn: AsyncConnection, groups: Iterable[tuple[tuple[str, str, str], tuple[datetime, datetime]]]) -> None:
+    """Re-pair each technician's series from the start before the batch's first mark to the start after its last.
+
+    Only the interval of the start before the first mark, and those of the starts up to the one after the last mark,
+    can change.
+    """
+    bounds, inside, replaced = _ATTENDANCE
+    deletions, values = [], []
+    for (site, tech, series), (first, last) in groups:
         start_kind, stop_kind = SERIES[series]
-        own = [(at, kind) for at, kind in found[(site, tech)] if lo <= at and (hi is None or at <= hi)]
-        derived = pair([t for t, k in own if k == start_kind], [t for t, k in own if k == stop_kind])
+        ids = {"site": site, "tech": tech, "start_kind": start_kind}
+        lo, hi = (await conn.execute(bounds, {**ids, "first": first, "last": last})).one()
+        lo = lo if lo is not None else first
+        rows = (await conn.execute(inside, {**ids, "stop_kind": stop_kind, "lo": lo, "hi": hi or _NEVER})).all()
+        derived = pair([t for t, k in rows if k == start_kind], [t for t, k in rows if k == stop_kind])
+        deletions.append({"d_site": site, "d_tech": tech, "d_series": series, "d_lo": lo, "d_hi": hi or _NEVER})
         values += [{"site_id": site, "technician_id": tech, "series": series, "start": s, "end": e}
                    for s, e in derived if hi is None or s < hi]
+    await conn.execute(replaced, deletions)
     if values:
-        await conn.execute(intervals.insert(), values)
+        await conn.execute(_table(AttendanceIntervalFact).insert(), values)
