@@ -59,6 +59,18 @@ class ConsumerMetrics:
         if n:
             self._events.labels(self._group, topic, outcome).inc(n)
 
+    def prime(self, topic: str) -> None:
+        """Create the outcome series at 0, so an alert on increase() sees the first dead letter."""
+        for outcome in ("applied", "duplicate", "ignored", "dead_lettered"):
+            self._events.labels(self._group, topic, outcome)
+
+    def forget(self, tp: TopicPartition) -> None:
+        """Drop the lag of a partition this member no longer owns."""
+        try:
+            self._lag.remove(self._group, tp.topic, str(tp.partition))
+        except KeyError:
+            pass
+
     def lag(self, tp: TopicPartition, value: int) -> None:
         """Set the lag of a partition."""
         self._lag.labels(self._group, tp.topic, str(tp.partition)).set(value)
@@ -78,7 +90,8 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         # Batches are processed inline, so nothing is in flight when partitions go.
-        return None
+        for tp in revoked:
+            self._runner.forget_partition(tp)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         await self._runner.seek_to_stored(list(assigned))
@@ -110,6 +123,8 @@ class ConsumerRunner:
         self._registry = registry
         self._handle = handle
         self._metrics = metrics
+        for topic in topics:
+            metrics.prime(topic)
         self._max_batch = max_batch
         self._after_db_commit = after_db_commit
         self._handle_batch: BatchHandler | None = None
@@ -117,6 +132,7 @@ class ConsumerRunner:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
+        self.lag = 0  # events not yet processed on the assigned partitions, as of the last poll
 
     def use_batch_handler(self, handle_batch: BatchHandler) -> None:
         """Apply each partition batch with one call in one savepoint, instead of `handle` per event.
@@ -159,11 +175,19 @@ class ConsumerRunner:
             if records:
                 await self._process(tp, records)
                 seen += len(records)
+        behind = 0
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
             if highwater is not None:
-                self._metrics.lag(tp, max(0, highwater - await self._consumer.position(tp)))
+                lag = max(0, highwater - await self._consumer.position(tp))
+                self._metrics.lag(tp, lag)
+                behind += lag
+        self.lag = behind
         return seen
+
+    def forget_partition(self, tp: TopicPartition) -> None:
+        """Stop reporting a partition this member lost in a rebalance."""
+        self._metrics.forget(tp)
 
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
         """Position each partition at the offset stored with the projection."""

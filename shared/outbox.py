@@ -138,6 +138,7 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - any send failure means: retry later
                 self._metrics.failures.inc()
                 self.connected = False
+                await self.refresh_backlog()
                 log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
                 await self._close_producer()
                 await asyncio.sleep(backoff)
@@ -224,6 +225,13 @@ class OutboxRelay:
                 await asyncio.wait_for(producer.stop(), timeout=5)
             except Exception as exc:  # noqa: BLE001 - closing a broken producer may fail; nothing to save
                 log.debug("closing producer: %s", exc)
+
+    async def refresh_backlog(self) -> None:
+        """Update the backlog gauges from the DB, whatever Kafka's state (never raises)."""
+        try:
+            await self._update_backlog()
+        except Exception as exc:  # noqa: BLE001 - a gauge must not take the relay down
+            log.debug("backlog gauges not updated: %s", exc)
 
     async def _update_backlog(self) -> None:
         statement = select(func.count(), func.min(self._table.c.created_at)).where(self._table.c.sent_at.is_(None))

@@ -101,6 +101,7 @@ class Runtime:
                 break
             except Exception as exc:  # noqa: BLE001 - Kafka may come up after us
                 log.warning("kafka not reachable yet (%s); retrying", exc)
+                await self.relay.refresh_backlog()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
         loops = []
