@@ -12,8 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
+from shared.db import create_engine
+from shared.kafka_admin import ensure_topics
+from shared.migrations import upgrade_to_head
 from shared.settings import ServiceSettings
 
 SERVICES = ("reception", "workshop", "parts", "kpi")
@@ -31,8 +35,38 @@ def settings_of(service: str, database_url: str, **overrides: Any) -> ServiceSet
 
 def create(service: str, database_url: str, **overrides: Any) -> FastAPI:
     """The service's app, built by its own `create_app`."""
-    module = importlib.import_module(f"services.{service}.app")
-    return module.create_app(settings_of(service, database_url, **overrides))
+    return create_from(service, settings_of(service, database_url, **overrides))
+
+
+def create_from(service: str, settings: ServiceSettings) -> FastAPI:
+    """The service's app on these settings."""
+    return importlib.import_module(f"services.{service}.app").create_app(settings)
+
+
+async def from_now_on(service: str, settings: ServiceSettings, topics: list[str]) -> None:
+    """Migrate the service's DB and store its consumer's offsets at the topics' current ends.
+
+    Only what the test publishes from now on matters to it; the shared topics' history of other tests is skipped rather
+    than replayed into every fresh database.
+    """
+    infra = importlib.import_module(f"services.{service}.db").infra
+    engine = create_engine(settings.resolved_database_url())
+    try:
+        await upgrade_to_head(engine, service)
+        await ensure_topics(settings.kafka_bootstrap, topics)
+        reader = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+        await reader.start()
+        try:
+            cluster = await reader._client.fetch_all_metadata()
+            ends = await reader.end_offsets([TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()])
+        finally:
+            await reader.stop()
+        async with engine.begin() as connection:
+            for tp, end in ends.items():
+                await connection.execute(infra.consumer_offset.insert().values(
+                    consumer=settings.resolved_consumer_group(), topic=tp.topic, partition=tp.partition, next_offset=end))
+    finally:
+        await engine.dispose()
 
 
 def sqlite_url(directory: Path, name: str) -> str:

@@ -2,46 +2,76 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
-import requests
+from fastapi import FastAPI
 
+from services.workshop.handlers import HANDLERS as WORKSHOP_HANDLERS
 from shared.contracts import reception
-from tests.kit import publish
+from tests.hardening.apps import create, create_from, from_now_on, settings_of, sqlite_url
+from tests.kit import eventually, publish
 
 Bindings = list[dict[str, str]]
 
 
-class Api:
-    """A synchronous client on one site, insisting on the status of each setup call."""
+async def app_for(service: str, directory: Path, bootstrap: str, **overrides: Any) -> FastAPI:
+    """The service on a SQLite file; the workshop also consumes (its jobs come from reception's events), from now on."""
+    url = sqlite_url(directory, service)
+    if service != "workshop":
+        return create(service, url, **overrides)
+    settings = settings_of(service, url, run_consumer=True, kafka_bootstrap=bootstrap,
+                           consumer_group=f"hardening-{uuid.uuid4().hex[:8]}", **overrides)
+    await from_now_on(service, settings, sorted({event.topic for event in WORKSHOP_HANDLERS}))
+    return create_from(service, settings)
 
-    def __init__(self, client: requests.Session, site: str, headers: dict[str, str]) -> None:
+
+async def seed(service: str, api: Api, bootstrap: str) -> Bindings:
+    """The service's real objects on the api's site; the path parameters naming them."""
+    if service == "parts":
+        return await parts(api)
+    if service == "workshop":
+        return await workshop(api, bootstrap, lambda check: eventually(check, timeout=60))
+    if service == "reception":
+        return await reception_desk(api)
+    await api.ok("PUT", f"/kpi/sites/{api.site}/reference-data/2026-01", 200, {"service_headcount": 12})
+    return [{"year": "2026", "month": "2026-01"}]
+
+
+class Api:
+    """A client on one site (httpx's async one, or the blocking one schemathesis drives), insisting on each status."""
+
+    def __init__(self, client: Any, site: str, headers: dict[str, str]) -> None:
         self.client = client
         self.site = site
         self.headers = headers
 
-    def ok(self, method: str, path: str, status: int = 200, body: dict[str, Any] | None = None) -> Any:
+    async def ok(self, method: str, path: str, status: int = 200, body: dict[str, Any] | None = None) -> Any:
         """Call and insist on the status; the JSON answer."""
         response = self.client.request(method, path, json=body, headers=self.headers)
+        if inspect.isawaitable(response):
+            response = await response
         assert response.status_code == status, (method, path, response.status_code, response.text)
         return response.json()
 
 
-def parts(api: Api) -> Bindings:
+async def parts(api: Api) -> Bindings:
     """A catalogue with stock, a delivery, a count, and a counter request part reserved and part backordered."""
     site = api.site
     for number in ("FZ-OIL-1", "FZ-PAD-2"):
-        api.ok("POST", f"/sites/{site}/parts", 201, {"part_number": number, "description": f"part {number}",
+        await api.ok("POST", f"/sites/{site}/parts", 201, {"part_number": number, "description": f"part {number}",
                                                       "unit_cost": "10", "unit_price": "20"})
-    receipt = api.ok("POST", f"/sites/{site}/receipts", 201, {"lines": [{"part_number": "FZ-OIL-1", "quantity": "10"}]})
-    count = api.ok("POST", f"/sites/{site}/counts", 201, {"lines": [{"part_number": "FZ-OIL-1", "counted_quantity": "9"}]})
-    request = api.ok("POST", f"/sites/{site}/parts-requests", 201, {
+    receipt = await api.ok("POST", f"/sites/{site}/receipts", 201, {"lines": [{"part_number": "FZ-OIL-1", "quantity": "10"}]})
+    count = await api.ok("POST", f"/sites/{site}/counts", 201, {"lines": [{"part_number": "FZ-OIL-1", "counted_quantity": "9"}]})
+    request = await api.ok("POST", f"/sites/{site}/parts-requests", 201, {
         "repair_order_id": "ro-fz", "job_id": "job-fz",
         "lines": [{"part_number": "FZ-OIL-1", "quantity": "2"}, {"part_number": "FZ-PAD-2", "quantity": "1"}]})
-    backorder = api.ok("GET", f"/sites/{site}/backorders")["items"][0]
+    backorder = (await api.ok("GET", f"/sites/{site}/backorders"))["items"][0]
     return [
         {"part_number": "FZ-OIL-1"}, {"part_number": "FZ-PAD-2"},
         {"receipt_id": receipt["receipt_id"]}, {"count_id": count["count_id"]},
@@ -54,7 +84,7 @@ def _line(job_line_id: str, skill: str | None) -> reception.JobLine:
                              sold_hours=Decimal("1.5"), labour_rate=Decimal("300"), required_skill=skill)
 
 
-async def workshop(api: Api, bootstrap: str, wait: Any) -> Bindings:
+async def workshop(api: Api, bootstrap: str, wait: Callable[[Callable[[], Awaitable[bool]]], Awaitable[Any]]) -> Bindings:
     """Two bays, two technicians (one clocked in), and an RO's two approved jobs from reception's events, one started."""
     site, suffix = api.site, uuid.uuid4().hex[:8]
     at = datetime.now(UTC) - timedelta(hours=2)
@@ -66,39 +96,44 @@ async def workshop(api: Api, bootstrap: str, wait: Any) -> Bindings:
     approvals = [reception.JobLineApproved(site_id=site, occurred_at=at, repair_order_id=ro_id, job_line_id=line.job_line_id,
                                            line=line, by="customer", method=reception.ApprovalMethod.IN_PERSON) for line in lines]
     await publish(bootstrap, opened, *approvals)
-    bays = [api.ok("POST", f"/sites/{site}/bays", 201, {"name": f"Bay {n}", "kind": "general"})["id"] for n in (1, 2)]
-    techs = [api.ok("POST", f"/sites/{site}/technicians", 201, {"name": name, "skills": ["brakes"], "pin": "1234"})["id"]
+    bays = [(await api.ok("POST", f"/sites/{site}/bays", 201, {"name": f"Bay {n}", "kind": "general"}))["id"] for n in (1, 2)]
+    techs = [(await api.ok("POST", f"/sites/{site}/technicians", 201, {"name": name, "skills": ["brakes"], "pin": "1234"}))["id"]
              for name in ("Li", "Wu")]
-    api.ok("POST", f"/technicians/{techs[0]}/clock-in", 200, {})
-    await wait(lambda: api.ok("GET", f"/sites/{site}/jobs")["total"] == 2)
+    await api.ok("POST", f"/technicians/{techs[0]}/clock-in", 200, {})
+    async def two_jobs() -> bool:
+        return bool((await api.ok("GET", f"/sites/{site}/jobs"))["total"] == 2)
+
+    await wait(two_jobs)
     jobs = [line.job_line_id for line in lines]
-    api.ok("POST", f"/jobs/{jobs[0]}/dispatch", 200, {"technician_id": techs[0], "bay_id": bays[0]})
-    api.ok("POST", f"/jobs/{jobs[0]}/clock-on", 200, {"technician_id": techs[0]})
+    await api.ok("POST", f"/jobs/{jobs[0]}/dispatch", 200, {"technician_id": techs[0], "bay_id": bays[0]})
+    await api.ok("POST", f"/jobs/{jobs[0]}/clock-on", 200, {"technician_id": techs[0]})
     return [*({"bay_id": b} for b in bays), *({"technician_id": t} for t in techs), *({"job_id": j} for j in jobs),
             {"repair_order_id": ro_id}]
 
 
-def reception_desk(api: Api) -> Bindings:
-    """The site, a customer with a vehicle, an appointment, an arrival and an open RO with a line."""
+async def reception_desk(api: Api) -> Bindings:
+    """The site, a customer with a vehicle, an appointment, an arrival, an open RO with a line, a complaint about it."""
     site = api.site
-    api.ok("POST", "/sites", 201, {
+    await api.ok("POST", "/sites", 201, {
         "site_id": site, "name": "Fuzz 4S", "time_zone": "UTC", "labour_rate": "300", "technician_cost_rate": "80",
         "tax_rate": "0.13", "opening_hours": [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)],
         "slot_minutes": 30, "slot_capacity": 2, "quick_lane_capacity": 1, "comeback_window_days": 30})
-    customer = api.ok("POST", f"/sites/{site}/customers", 201, {"name": "Wang Wei", "phone": "+86 138 0013 8000"})
-    vehicle = api.ok("POST", f"/sites/{site}/vehicles", 201, {"vin": "1HGCM82633A004352", "plate": "沪A12345", "make": "Buick",
+    customer = await api.ok("POST", f"/sites/{site}/customers", 201, {"name": "Wang Wei", "phone": "+86 138 0013 8000"})
+    vehicle = await api.ok("POST", f"/sites/{site}/vehicles", 201, {"vin": "1HGCM82633A004352", "plate": "沪A12345", "make": "Buick",
                                                               "model": "GL8", "year": 2022, "mileage": 30000,
                                                               "customer_id": customer["id"]})
     now = datetime.now(UTC)
     slot = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-    appointment = api.ok("POST", f"/sites/{site}/appointments", 201, {"customer_id": customer["id"], "vehicle_id": vehicle["id"],
+    appointment = await api.ok("POST", f"/sites/{site}/appointments", 201, {"customer_id": customer["id"], "vehicle_id": vehicle["id"],
                                                                       "slot_start": slot.isoformat()})
-    visit = api.ok("POST", f"/sites/{site}/arrivals", 201, {"vehicle_id": vehicle["id"]})
-    ro = api.ok("POST", f"/sites/{site}/repair-orders", 201, {
+    visit = await api.ok("POST", f"/sites/{site}/arrivals", 201, {"vehicle_id": vehicle["id"]})
+    ro = await api.ok("POST", f"/sites/{site}/repair-orders", 201, {
         "visit_id": visit["id"], "mileage_in": 30500, "ro_type": "general_repair",
         "job_lines": [{"op_code": "BRK01", "description": "front pads", "sold_hours": "1.5"}]})
+    complaint = await api.ok("POST", f"/sites/{site}/complaints", 201, {"repair_order_id": ro["id"], "category": "waiting_time",
+                                                                       "severity": "low", "owner": "advisor-amy"})
     return [
         {"customer_id": customer["id"]}, {"vehicle_id": vehicle["id"]}, {"appointment_id": appointment["id"]},
         {"visit_id": visit["id"]}, {"repair_order_id": ro["id"]},
-        {"repair_order_id": ro["id"], "line_id": ro["lines"][0]["id"]},
+        {"repair_order_id": ro["id"], "line_id": ro["lines"][0]["id"]}, {"complaint_id": complaint["id"]},
     ]

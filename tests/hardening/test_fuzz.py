@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -35,8 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.hardening import seeds
 from tests.hardening.apps import SERVICES, create, sqlite_url
-from tests.kit import auth, eventually, new_site
-from tools.localkafka import LocalKafka
+from tests.kit import auth, new_site
 
 EXAMPLES = int(os.environ.get("PITWALL_FUZZ_EXAMPLES", "12"))  # raise it for a deeper run
 # Authenticated by the OEM's HMAC signature, not a bearer token (tests/webhooks): a generated call is never signed.
@@ -76,39 +74,17 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def bootstrap(kafka_broker: LocalKafka | None) -> str:
-    """The real broker the workshop's jobs come through (reception's events)."""
-    external = os.environ.get("PITWALL_TEST_KAFKA_BOOTSTRAP")
-    if external:
-        return external
-    if kafka_broker is None:
-        pytest.fail("Kafka is not available for the workshop's seed events")
-    return kafka_broker.bootstrap
-
-
-@pytest.fixture(scope="module")
 async def targets(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Target]]:
     """Every service started on its own SQLite file and seeded through its API."""
     directory = tmp_path_factory.mktemp("fuzz")
     found: dict[str, Target] = {}
     try:
         for service in SERVICES:
-            extra: dict[str, Any] = {}
-            if service == "workshop":
-                extra = {"run_consumer": True, "kafka_bootstrap": bootstrap, "consumer_group": f"fuzz-{uuid.uuid4().hex[:8]}"}
-            app = create(service, sqlite_url(directory, service), **extra)
+            app = await seeds.app_for(service, directory, bootstrap)
             site = new_site()
             headers = auth(["admin"], [site], subject="fuzzer")
             client = get_client(app).__enter__()  # starts the lifespan (migrations, consumer) once for the module
-            api = seeds.Api(client, site, headers)
-            if service == "parts":
-                bindings = seeds.parts(api)
-            elif service == "workshop":
-                bindings = await seeds.workshop(api, bootstrap, lambda check: eventually(check, timeout=60))
-            elif service == "reception":
-                bindings = seeds.reception_desk(api)
-            else:
-                bindings = []
+            bindings = await seeds.seed(service, seeds.Api(client, site, headers), bootstrap)
             found[service] = Target(schemathesis.openapi.from_asgi("/openapi.json", app), site, headers, bindings)
         yield found
     finally:
