@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from services.reception import queries, views
 from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
@@ -14,12 +13,13 @@ from services.reception.recalls import RecallPort, check_recalls
 from services.reception.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
 from services.reception.usecases import store, visits
 from shared.auth import Principal
+
 from shared.http import Page, PageParams, page_params
 from shared.outbox import utcnow
 from shared.runtime import open_uow
+from shared.types import Instant
 
 router = APIRouter(tags=["arrivals"])
-
 
 @router.post("/sites/{site_id}/arrivals", status_code=201)
 async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal: Principal = Depends(WRITE)) -> VisitRead:
@@ -39,7 +39,6 @@ async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal:
         await uow.commit(result, 201)
     return result
 
-
 @router.get("/sites/{site_id}/arrivals")
 async def list_arrivals(
     site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
@@ -50,7 +49,6 @@ async def list_arrivals(
         site = await site_in_path(session, principal, site_id)
         return await queries.arrivals(session, site, local_day(site, day), page)
 
-
 @router.get("/sites/{site_id}/arrivals/{visit_id}")
 async def get_arrival(site_id: str, visit_id: str, request: Request, principal: Principal = Depends(READ)) -> VisitRead:
     """One arrival, with its recall check."""
@@ -58,10 +56,9 @@ async def get_arrival(site_id: str, visit_id: str, request: Request, principal: 
         await site_in_path(session, principal, site_id)
         return views.visit_read(await store.of_site(session, Visit, "arrival", visit_id, site_id))
 
-
 @router.get("/sites/{site_id}/reception-queue")
 async def reception_queue(
-    site_id: str, request: Request, at: AwareDatetime | None = Query(None, description="the moment waits are measured to; now when absent"),
+    site_id: str, request: Request, at: Instant | None = Query(None, description="the moment waits are measured to; now when absent"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> Page[QueueEntry]:
     """Who is waiting for their RO, and for how long (longest first)."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from services.reception import queries
 from services.reception.api.common import READ, local_day, reading, site_in_path
@@ -13,6 +12,7 @@ from services.reception.schemas.day import DayView
 from shared.auth import Principal
 from shared.http import PageParams, page_params
 from shared.outbox import utcnow
+from shared.types import Instant
 
 router = APIRouter(tags=["day view"])
 
@@ -20,7 +20,7 @@ router = APIRouter(tags=["day view"])
 @router.get("/sites/{site_id}/day")
 async def day_view(
     site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
-    at: AwareDatetime | None = Query(None, description="the moment waits and lateness are measured to; now when absent"),
+    at: Instant | None = Query(None, description="the moment waits and lateness are measured to; now when absent"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> DayView:
     """Appointments, arrivals waiting, ROs awaiting approval, ready for pickup, and overdue against their promise."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from services.reception.api.common import WRITE
 from services.reception.api.ro_write import ro_write
 from services.reception.schemas.repair_orders import ApprovalRequest, Decision, JobLineCreate, JobLinePatch, RepairOrderRead
 from services.reception.usecases import repair_orders
 from shared.auth import Principal
+from shared.types import Instant
 
 router = APIRouter(tags=["job lines and approval"])
 
@@ -35,7 +35,7 @@ async def change_line(
 @router.delete("/repair-orders/{repair_order_id}/lines/{line_id}")
 async def remove_line(
     repair_order_id: str, line_id: str, request: Request, response: Response,
-    occurred_at: AwareDatetime | None = Query(None, description="when it happened on the device"),
+    occurred_at: Instant | None = Query(None, description="when it happened on the device"),
     principal: Principal = Depends(WRITE),
 ) -> RepairOrderRead:
     """Remove a job line the workshop has not started."""

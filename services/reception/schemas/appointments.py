@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from services.reception.domain.slots import Lane
 from services.reception.schemas.common import Ident, LongText, Note, Timed
+from shared.types import Instant
 
 
 class AppointmentCreate(Timed):
     customer_id: Ident
     vehicle_id: Ident
-    slot_start: AwareDatetime
+    slot_start: Instant
     lane: Lane = Lane.STANDARD
     concern: LongText = ""
 
 
 class AppointmentReschedule(Timed):
-    slot_start: AwareDatetime
+    slot_start: Instant
     lane: Lane | None = None
 
 

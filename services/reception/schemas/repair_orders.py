@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from services.reception.schemas.common import Amount, Code, Hours, Ident, Input, LongText, Mileage, Name, Note, Timed
 from services.reception.schemas.visits import CampaignRead, SuggestedLine
 from shared.contracts.reception import ApprovalMethod, PayType, RoType
+from shared.types import Instant
 
 
 class JobLineCreate(Timed):
@@ -55,14 +56,14 @@ class RepairOrderCreate(Timed):
     customer_id: Ident | None = Field(default=None, description="defaults to the visit's customer")
     mileage_in: Mileage
     ro_type: RoType
-    promised_at: AwareDatetime | None = None
+    promised_at: Instant | None = None
     job_lines: list[JobLineIn] = Field(default_factory=list, max_length=100)
 
 
 class RepairOrderPatch(Timed):
     """What the advisor may still change on the RO itself."""
 
-    promised_at: AwareDatetime | None = None
+    promised_at: Instant | None = None
     ro_type: RoType | None = None
 
 
