@@ -141,7 +141,9 @@ class Desk:
     async def _open(self, visit: Visit, advisor: Who) -> None:
         api, now, plan = self.day.api, self.day.agenda.now, visit.plan
         hours = sum(float(line.op.hours) for line in plan.lines)
-        promised = now + timedelta(seconds=hours * 3600 * 1.4 + plan.promise_margin)
+        promised = now + timedelta(seconds=hours * 3600 * 2 + plan.promise_margin)
+        if plan.ro_type in ("body_and_paint", "accident"):  # body work is promised for the end of the day at the earliest
+            promised = max(promised, self.day.plan.at(17, 30))
         promised = promised.replace(second=0, microsecond=0) + timedelta(minutes=(15 - promised.minute % 15) % 15)
         campaigns = [_campaign(s) for s in visit.suggested]
         answer = await api.send(RECEPTION, "POST", f"/sites/{api.site_id}/repair-orders", advisor, now, "open RO", {

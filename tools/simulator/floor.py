@@ -46,7 +46,7 @@ class Floor:
                            {"id": plan.id, "name": plan.name, "skills": list(plan.skills), "level": plan.level}, timed=False)
             self.day.agenda.at(plan.clock_in, "clock in", lambda t=tech: self.clock_in(t))
             self.day.agenda.at(plan.break_at, "break", lambda t=tech: self.break_due(t))
-            self.day.agenda.at(plan.shift_end, "shift end", lambda t=tech: self.wake())
+            self.day.agenda.at(plan.shift_end, "shift end", self.wake)
             self.day.agenda.at(plan.shift_end + OVERTIME, "overtime over", lambda t=tech: self._go_home(t))
 
     # --- attendance -------------------------------------------------------------------------------------------

@@ -16,6 +16,14 @@ DECIDED = ("accepted", "returned", "rejected", "paid", "debited", "closed")
 CAUSES = {"WTY-REG": "window regulator cable frayed", "FFS01": "first free service due", "WTY-ECU": "engine control software fault"}
 
 
+def _answered(claim: Any) -> bool:
+    """The OEM decided on the claim, or refused it at intake (back to draft with its reasons)."""
+    if not isinstance(claim, dict):
+        return False
+    refused = (claim.get("submission_status") or {}).get("outcome") == "refused"
+    return claim.get("status") in DECIDED or refused
+
+
 class WarrantyClerk:
     """Works on an RO's claims once its car is delivered (mileage out is then on the claim)."""
 
@@ -76,6 +84,6 @@ class WarrantyClerk:
         for claim_id in self.submitted:
             try:
                 await api.wait("warranty claim decided by the OEM", RECEPTION, f"/warranty/claims/{claim_id}", self.clerk, now,
-                               lambda c: isinstance(c, dict) and c.get("status") in DECIDED, ref={"claim": claim_id}, timeout=30)
+                               _answered, ref={"claim": claim_id}, timeout=30)
             except SimulationError as exc:
                 self.day.notes.append(f"claim {claim_id} not decided by the OEM: {exc}")
