@@ -1,6 +1,8 @@
 """A whole workshop day through the four services as separate processes, on PostgreSQL and a real Kafka broker.
 
-The simulator plays a compressed day of two sites through the public APIs (seed 7). The KPI service's figures —
+The services (and the OEM simulator, for recalls at check-in and warranty claims) run as `python -m ...` processes
+on fresh databases whose consumers start at the topics' current ends (`System.start_from_now`). The simulator plays a
+compressed day of two sites through the public APIs (seed 7). The KPI service's figures —
 REST over the day, /metrics for "today", the monthly radar and MSI report — must equal the figures computed from
 the simulator's own log (`expected.py`: domain.md's formulas, no KPI code), per site; no event of these sites may be
 dead-lettered and every outbox must be empty. Then the same day again, on fresh databases and new sites, while the
@@ -251,6 +253,7 @@ async def check_day(played: Played, kafka: str) -> list[dict[str, Any]]:
 
 @pytest.mark.timeout(300)
 async def test_the_kpi_figures_of_a_simulated_day_are_those_of_its_log(kafka: str, pg_url: str, tmp_path: Path) -> None:
+    # pg_url: PostgreSQL must be there (the services get databases of their own)
     async with played_day(kafka, tmp_path, disrupt=False) as played:
         _clean["figures"] = await check_day(played, kafka)
 
