@@ -8,7 +8,7 @@ Reception, workshop, parts and kpi run as separate processes on a broker of the 
 steady background load: its event rate is counted on the topics and reported. Meanwhile a probe site takes one arrival
 every `probe-interval` seconds through the reception API; each probe's freshness is the time from its 201 to the first
 scrape of the KPI service's /metrics where the probe site's `vehicle_entries` (today) has counted it. /metrics is scraped
-back to back while a probe is outstanding (the scrape time is reported: it bounds the resolution).
+every 20 ms while a probe is outstanding (that, and the scrape time reported, bound the resolution).
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ SERVICES = ("reception", "workshop", "parts", "kpi")
 TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
 PROBE_SITE = "bench-probe"
 METRIC = f'pitwall_kpi_vehicle_entries{{site="{PROBE_SITE}",window="today"}} '
+PROBE_HEADER = ("ce_siteid", PROBE_SITE.encode())
+ARRIVED = ("ce_type", reception.VehicleArrived.type.encode())
+SCRAPE_EVERY = 0.02  # seconds between the starts of two scrapes while a probe is outstanding (the resolution)
 
 
 @dataclass
@@ -60,6 +63,7 @@ class EventRate:
     def __init__(self, bootstrap: str) -> None:
         self._bootstrap = bootstrap
         self.arrivals: list[float] = []
+        self.probes: list[float] = []  # when each probe's event was on the topic, in order
         self._task: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> EventRate:
@@ -73,6 +77,8 @@ class EventRate:
                     batches = await consumer.getmany(timeout_ms=200)
                     now = time.monotonic()
                     self.arrivals += [now] * sum(len(records) for records in batches.values())
+                    self.probes += [now for records in batches.values() for record in records
+                                    if PROBE_HEADER in (record.headers or ()) and ARRIVED in (record.headers or ())]
             finally:
                 await consumer.stop()
 
@@ -152,6 +158,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
     ok_at: dict[int, float] = {}
     seen_at: dict[int, float] = {}
     scrapes: list[float] = []
+    started: list[float] = []
     sizes: list[int] = []
     done = asyncio.Event()
     async with httpx.AsyncClient(base_url=kpi.url, timeout=30) as kpi_client, \
@@ -164,10 +171,12 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
                 if len(seen_at) >= len(ok_at) and not done.is_set():
                     await asyncio.sleep(0.002)
                     continue
+                await asyncio.sleep(max(0.0, (started[-1] if started else 0.0) + SCRAPE_EVERY - time.monotonic()))
                 began = time.monotonic()
                 text = (await kpi_client.get("/metrics")).text
                 now = time.monotonic()
                 scrapes.append(now - began)
+                started.append(began)
                 sizes.append(len(text))
                 for k in range(len(seen_at) + 1, (entries(text) or 0) + 1):
                     seen_at[k] = now
@@ -186,7 +195,8 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
         done.set()
         await asyncio.wait_for(watcher, timeout=120)
     latencies = [max(0.0, seen_at[k] - ok_at[k]) for k in ok_at]
-    return {"probes": len(latencies), "window": (start, max(ok_at.values())), **latency_summary(latencies),
+    return {"probes": len(latencies), "window": (start, max(ok_at.values())), "ok_at": ok_at, "seen_at": seen_at,
+            **latency_summary(latencies),
             "scrape_ms_mean": round(1000 * sum(scrapes) / len(scrapes), 2), "metrics_bytes": max(sizes),
             "seen_before_2xx": sum(1 for k in ok_at if seen_at[k] < ok_at[k])}
 
@@ -214,6 +224,11 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await load
         start, end = result.pop("window")
+        ok_at, seen_at = result.pop("ok_at"), result.pop("seen_at")
+        on_topic = dict(enumerate(sorted(rate.probes)[:len(ok_at)], start=1))
+        if len(on_topic) == len(ok_at):  # where the time goes: to the topic (relay), then to /metrics (kpi)
+            result["to_topic"] = latency_summary([max(0.0, on_topic[k] - ok_at[k]) for k in ok_at])
+            result["topic_to_metrics"] = latency_summary([max(0.0, seen_at[k] - on_topic[k]) for k in ok_at])
         result["events_per_second"] = rate.between(start, end)
         result["kpi_cpu_share"] = round(kpi_cpu / max(end - start, 1e-9), 2)
         result["load_ended_early"] = background_done
@@ -223,6 +238,9 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     report.row("probes (arrivals at one site)", result["probes"], f"one every {options.probe_interval}s")
     report.row("2xx → /metrics p50", f"{result['p50_ms']} ms")
     report.row("2xx → /metrics p99", f"{result['p99_ms']} ms", f"max {result['max_ms']} ms")
+    for part, what in (("to_topic", "2xx → event on the topic"), ("topic_to_metrics", "topic → /metrics")):
+        if part in result:
+            report.row(f"  {what} p50 / p99", f"{result[part]['p50_ms']} / {result[part]['p99_ms']} ms")
     report.row("/metrics scrape", f"{result['scrape_ms_mean']} ms", f"{result['metrics_bytes']:,} bytes")
     report.row("kpi CPU use", f"{result['kpi_cpu_share']:.0%} of a core")
     report.target("p99 ms", result["p99_ms"], 250, at_least=False)

@@ -1,29 +1,30 @@
 """Start-up file of the kpi service."""
 
-import asyncio
-
 from fastapi import FastAPI
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
 from services.kpi.handlers import batch_handler, handlers
 from services.kpi.metrics import KpiMetrics
+from services.kpi.reader import sync_engine_for
 from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
 
 
-async def leave_group_on_stop(runtime: Runtime) -> None:
-    """Close the Kafka consumer when the runtime stops.
+def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMetrics) -> None:
+    """Replace the runtime's /metrics by one that appends the figures as already rendered text.
 
-    Runtime.stop cancels the consumer's task before ConsumerRunner.run reaches its close, which leaves
-    the consumer in its group (holding partitions) until the process dies; a restarted consumer in the
-    same process then never gets them. Remove once the shared runner closes on cancellation.
+    The runtime renders every sample of its registry at each scrape, in the event loop: with the figures of a few
+    dozen sites that took hundreds of milliseconds, during which the consumer stood still.
     """
-    try:
-        await asyncio.Event().wait()
-    finally:
-        if runtime.consumer is not None:
-            await runtime.consumer._close()  # noqa: SLF001 - see above
+    app.router.routes[:] = [route for route in app.router.routes if getattr(route, "path", None) != "/metrics"]
+
+    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
+    async def metrics() -> Response:
+        """Prometheus metrics of this process, and every site's figures."""
+        return Response(generate_latest(registry) + figures_text.exposition().encode(), media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(settings: KpiSettings | None = None) -> FastAPI:
@@ -32,15 +33,22 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     holder: list[KpiMetrics] = []
 
     async def metrics_loop(runtime: Runtime) -> None:
-        await holder[0].run()
+        try:
+            await holder[0].run()
+        finally:
+            holder[0].close()
 
     on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
-    runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop, leave_group_on_stop])
-    if runtime.consumer is not None:
-        runtime.consumer.use_batch_handler(batch_handler(on_applied))
-    collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds)
+    runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop])
+    consumer = runtime.consumer
+    if consumer is not None:
+        consumer.use_batch_handler(batch_handler(on_applied))
+    collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
+                           lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
+                           catch_up_seconds=settings.metrics_catch_up_seconds,
+                           sync_engine=sync_engine_for(settings.resolved_database_url()))
     holder.append(collector)
-    runtime.metrics.register(collector)
     app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
+    serve_metrics(app, runtime.metrics, collector)
     app.state.kpi_metrics = collector
     return app

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import String, and_, bindparam, func, or_, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kpi.db import (
@@ -70,7 +71,12 @@ def site_config(row: Any) -> m.SiteConfig:
 
 async def load_site(conn: AsyncConnection, site_id: str) -> Any:
     """The kpi_site row (None if no event of the site was ever seen)."""
-    return (await conn.execute(_statements()["site"], {"site": site_id})).mappings().first()
+    return (await conn.execute(statement("site"), {"site": site_id})).mappings().first()
+
+
+def statement(name: str) -> Any:
+    """One of the facts read's statements (bound parameters :site, :lo, :hi, :at)."""
+    return _statements()[name]
 
 
 # Every statement of a facts read is built once, on bound parameters (:site, :lo, :hi, :at), so a read only binds values:
@@ -155,51 +161,61 @@ def _statements() -> dict[str, Any]:
     }
 
 
+def _params(site_id: str, start: float, end: float, now: float) -> dict[str, Any]:
+    return {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(min(end, now))}
+
+
 async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: float, now: float) -> m.Facts:
     """Every fact that figures over windows inside [start, end) need, with states read at min(end, now)."""
-    q, params = _statements(), {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(min(end, now))}
+    params = _params(site_id, start, end, now)
+    return facts_from_rows({name: list((await conn.execute(statement, params)).mappings().all())
+                            for name, statement in _statements().items()})
 
-    async def rows(name: str) -> list[Any]:
-        return list((await conn.execute(q[name], params)).mappings().all())
 
-    facts = m.Facts(site=site_config((await conn.execute(q["site"], params)).mappings().first()))
+def load_facts_sync(conn: Connection, site_id: str, start: float, end: float, now: float) -> m.Facts:
+    """`load_facts` on a synchronous connection (for a worker thread: no hop between threads per statement)."""
+    params = _params(site_id, start, end, now)
+    return facts_from_rows({name: list(conn.execute(statement, params).mappings().all())
+                            for name, statement in _statements().items()})
+
+
+def facts_from_rows(rows: dict[str, list[Any]]) -> m.Facts:
+    """The figures' facts from the rows each statement of `_statements` read."""
+    facts = m.Facts(site=site_config(rows["site"][0] if rows["site"] else None))
     facts.visits = [m.Visit(v["visit_id"], ts(v["arrived_at"] or v["ro_arrived_at"]), v["appointment_id"],
-                            v["repair_order_id"], v["vehicle_id"]) for v in await rows("visits")]
+                            v["repair_order_id"], v["vehicle_id"]) for v in rows["visits"]]
     facts.repair_orders = [m.RepairOrder(
         r["repair_order_id"], ts(r["opened_at"]), r["ro_type"], r["visit_id"], r["vehicle_id"], ts(r["arrived_at"]),
         ts(r["ready_at"]), ts(r["delivered_at"]), ts(r["cancelled_at"]), ts(r["promised_at"]), bool(r["is_comeback"]),
-        r["comeback_of"]) for r in await rows("repair_orders")]
-    facts.comebacks_against = set((await conn.execute(q["comebacks"], params)).scalars())
+        r["comeback_of"]) for r in rows["repair_orders"]]
+    facts.comebacks_against = {r["comeback_of"] for r in rows["comebacks"]}
     facts.job_lines = [m.JobLine(r["repair_order_id"], r["job_line_id"], r["pay_type"], r["sold_hours"], ts(r["removed_at"]),
-                                 ts(r["proposed_at"]), ts(r["approved_at"]), ts(r["declined_at"])) for r in await rows("lines")]
+                                 ts(r["proposed_at"]), ts(r["approved_at"]), ts(r["declined_at"])) for r in rows["lines"]]
     facts.jobs = [m.Job(j["job_id"], j["repair_order_id"], ts(j["approved_at"]), ts(j["queued_at"]), ts(j["withdrawn_at"]),
                         ts(j["first_clock_on"]), ts(j["first_completed_at"]), j["completed_by"],
-                        j["completion_sold_hours"], j["queued_sold_hours"]) for j in await rows("jobs")]
-    facts.invoices = [_invoice(r) for r in await rows("invoices")]
+                        j["completion_sold_hours"], j["queued_sold_hours"]) for j in rows["jobs"]]
+    facts.invoices = [_invoice(r) for r in rows["invoices"]]
     facts.adjustments = [m.Adjustment(a["adjustment_id"], a["technician_id"], a["job_id"], ts(a["original_start"]),
                                       ts(a["corrected_start"]), ts(a["corrected_end"]), ts(a["adjusted_at"]))  # type: ignore[arg-type]
-                         for a in await rows("adjustments")]
+                         for a in rows["adjustments"]]
     facts.clock_intervals = [m.ClockInterval(c["job_id"], c["technician_id"], ts(c["start"]), ts(c["end"]), c["bay_id"])
-                             for c in await rows("intervals")]  # type: ignore[arg-type]
-    facts.holds = [m.Hold(h["job_id"], h["bay_id"], ts(h["start"]), ts(h["end"]))  # type: ignore[arg-type]
-                   for h in await rows("holds")]
+                             for c in rows["intervals"]]  # type: ignore[arg-type]
+    facts.holds = [m.Hold(h["job_id"], h["bay_id"], ts(h["start"]), ts(h["end"])) for h in rows["holds"]]  # type: ignore[arg-type]
     facts.attendance = [m.Attendance(a["technician_id"], a["series"], ts(a["start"]), ts(a["end"]))  # type: ignore[arg-type]
-                        for a in await rows("attendance")]
+                        for a in rows["attendance"]]
     facts.job_marks = [m.JobMark(r["job_id"], r["repair_order_id"], ts(r["at"]), r["kind"])  # type: ignore[arg-type]
-                       for r in await rows("marks")]
-    facts.qc_results = [m.QcResult(r["repair_order_id"], ts(r["at"]), r["passed"])  # type: ignore[arg-type]
-                        for r in await rows("qc")]
+                       for r in rows["marks"]]
+    facts.qc_results = [m.QcResult(r["repair_order_id"], ts(r["at"]), r["passed"]) for r in rows["qc"]]  # type: ignore[arg-type]
     facts.bay_statuses = [m.BayStatus(r["bay_id"], ts(r["at"]), r["status"])  # type: ignore[arg-type]
-                          for r in await rows("statuses_in") + await rows("statuses_before")]
-    facts.parts_requests = _parts_requests(await rows("requests"), await rows("request_lines"), await rows("first_picks"))
-    facts.backorders = [m.Backorder(b["backorder_id"], ts(b["created_at"]), ts(b["filled_at"])) for b in await rows("backorders")]
-    facts.stock_flags = [m.StockFlag(r["part_number"], ts(r["at"]), r["below"])  # type: ignore[arg-type]
-                         for r in await rows("stock_flags")]
-    arrived = set((await conn.execute(q["appointments_arrived"], params)).scalars())
+                          for r in rows["statuses_in"] + rows["statuses_before"]]
+    facts.parts_requests = _parts_requests(rows["requests"], rows["request_lines"], rows["first_picks"])
+    facts.backorders = [m.Backorder(b["backorder_id"], ts(b["created_at"]), ts(b["filled_at"])) for b in rows["backorders"]]
+    facts.stock_flags = [m.StockFlag(r["part_number"], ts(r["at"]), r["below"]) for r in rows["stock_flags"]]  # type: ignore[arg-type]
+    arrived = {r["appointment_id"] for r in rows["appointments_arrived"]}
     facts.appointments = [m.Appointment(r["appointment_id"], ts(r["slot_start"]), ts(r["cancelled_at"]), r["appointment_id"] in arrived)
-                          for r in await rows("appointments")]
-    facts.technician_names = {r["technician_id"]: r["name"] or "" for r in await rows("technicians")}
-    facts.bay_names = {r["bay_id"]: r["name"] or "" for r in await rows("bays")}
+                          for r in rows["appointments"]]
+    facts.technician_names = {r["technician_id"]: r["name"] or "" for r in rows["technicians"]}
+    facts.bay_names = {r["bay_id"]: r["name"] or "" for r in rows["bays"]}
     return facts
 
 

@@ -10,17 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.kpi import exposition
 from services.kpi import facts as facts_db
+from services.kpi import reader
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
 from services.kpi.figures.definitions import DEFINITIONS, WAITS
@@ -33,12 +34,7 @@ PREFIX = "pitwall_kpi_"
 WAIT_BUCKETS = (60.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0, 259200.0, 604800.0)
 
 
-@dataclass
-class _Family:
-    kind: str
-    help: str
-    labels: list[str]
-    samples: list[tuple[list[str], Any]] = field(default_factory=list)
+_Family = exposition.Family
 
 
 def family_name(v: Value) -> str | None:
@@ -88,12 +84,24 @@ async def site_snapshots(engine: AsyncEngine, site_id: str, now: float) -> dict[
 class KpiMetrics(Collector):
     """The kpi figures of every site as Prometheus metrics, from an in-memory cache."""
 
-    def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float) -> None:
+    def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
+                 lag: Callable[[], int] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
+                 sync_engine: Engine | None = None) -> None:
+        """`lag()`: events the consumer is behind; while more than `catch_up_lag`, dirty sites wait `catch_up_seconds`.
+
+        With `sync_engine` (the same database), a site's figures are read and computed in a worker thread.
+        """
         self._engine = engine
+        self._sync_engine = sync_engine
         self._refresh_seconds = refresh_seconds
         self._debounce_seconds = debounce_seconds
+        self._lag = lag
+        self._catch_up_lag = catch_up_lag
+        self._catch_up_seconds = catch_up_seconds
         self._families: dict[str, dict[str, _Family]] = {}
-        self._dirty: set[str] = set()
+        self._rendered: dict[str, dict[str, exposition.Rendered]] = {}
+        self._text: str | None = None
+        self._dirty: dict[str, None] = {}  # in the order they were dirtied: the longest waiting is refreshed first
         self._wake = asyncio.Event()
 
     def describe(self) -> list[Metric]:
@@ -120,6 +128,17 @@ class KpiMetrics(Collector):
                     gauge.add_metric(labels, number)
                 yield gauge
 
+    def close(self) -> None:
+        """Release the worker thread's connections."""
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+
+    def exposition(self) -> str:
+        """Every site's figures as Prometheus text (rendered when computed; joined once per refresh)."""
+        if self._text is None:
+            self._text = exposition.join(list(self._rendered.values()))
+        return self._text
+
     def on_applied(self, session: AsyncSession, site_id: str) -> None:
         """Called by the handlers inside the consumer's transaction: refresh the site once it commits."""
         sites: set[str] | None = session.info.get("kpi_sites")
@@ -134,7 +153,7 @@ class KpiMetrics(Collector):
 
     def mark_dirty(self, *sites: str) -> None:
         """Recompute these sites soon."""
-        self._dirty.update(sites)
+        self._dirty.update(dict.fromkeys(sites))
         self._wake.set()
 
     async def refresh(self, sites: list[str] | None = None) -> None:
@@ -144,9 +163,19 @@ class KpiMetrics(Collector):
                 sites = await facts_db.known_sites(conn)
         moment = utcnow().timestamp()
         for site_id in sites:
-            families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
-            families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
+            if self._sync_engine is not None:
+                families = await asyncio.to_thread(self._families_in_thread, self._sync_engine, site_id, moment)
+            else:
+                families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
+                families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
             self._families[site_id] = families
+            self._rendered[site_id] = exposition.render(families)
+            self._text = None
+
+    @staticmethod
+    def _families_in_thread(engine: Engine, site_id: str, moment: float) -> dict[str, _Family]:
+        snapshots, satisfaction = reader.site_figures(engine, site_id, moment, _Family)
+        return {**site_families(site_id, snapshots), **satisfaction}
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""
@@ -155,10 +184,17 @@ class KpiMetrics(Collector):
             try:
                 # A full round never takes more than about a third of the time, however many sites there are.
                 await asyncio.wait_for(self._wake.wait(), timeout=max(self._refresh_seconds, 2 * full_round))
-                await asyncio.sleep(self._debounce_seconds)  # gather the batches right behind this one
+                # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay),
+                # figures of the past are not worth the time the consumer needs.
+                behind = self._lag() > self._catch_up_lag
+                await asyncio.sleep(self._catch_up_seconds if behind else self._debounce_seconds)
                 self._wake.clear()
-                dirty, self._dirty = sorted(self._dirty), set()
-                await self.refresh(dirty)
+                # One site at a time, the longest waiting first: a site dirtied again while queued keeps its place,
+                # one dirtied while being refreshed goes to the back. A change waits at most one pass over the others.
+                while self._dirty:
+                    site_id = next(iter(self._dirty))
+                    del self._dirty[site_id]
+                    await self.refresh([site_id])
             except TimeoutError:
                 began = time.monotonic()
                 await self._refresh_all()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi import facts as facts_db
 from services.kpi.figures import window as windows
-from services.kpi.satisfaction.figures import DEFINITIONS, compute
-from services.kpi.satisfaction.load import load
+from services.kpi.figures.model import SiteConfig
+from services.kpi.satisfaction.figures import DEFINITIONS, SatisfactionFacts, compute
+from services.kpi.satisfaction.load import load, load_sync
 
 PREFIX = "pitwall_kpi_"
 WINDOWS = ("today", "month_to_date")
@@ -21,6 +23,17 @@ async def satisfaction_families(engine: AsyncEngine, site_id: str, now: float, f
         site = facts_db.site_config(await facts_db.load_site(conn, site_id))
         chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS]
         facts = await load(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen))
+    return families_of(site_id, facts, chosen, family)
+
+
+def satisfaction_families_sync(conn: Connection, site: SiteConfig, site_id: str, now: float, family: Any) -> dict[str, Any]:
+    """`satisfaction_families` on a synchronous connection, for a site whose configuration was read (a worker thread)."""
+    chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS]
+    return families_of(site_id, load_sync(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen)), chosen, family)
+
+
+def families_of(site_id: str, facts: SatisfactionFacts, chosen: list[windows.Window], family: Any) -> dict[str, Any]:
+    """The gauges of the satisfaction figures over the chosen windows."""
     families: dict[str, Any] = {}
     for window in chosen:
         for v in compute(facts, window):
