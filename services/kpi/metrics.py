@@ -179,7 +179,7 @@ class KpiMetrics(Collector):
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""
-        full_round = 0.0
+        full_round = last_pass = 0.0
         while True:
             try:
                 # A full round never takes more than about a third of the time, however many sites there are.
@@ -187,14 +187,16 @@ class KpiMetrics(Collector):
                 # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay),
                 # figures of the past are not worth the time the consumer needs.
                 behind = self._lag() > self._catch_up_lag
-                await asyncio.sleep(self._catch_up_seconds if behind else self._debounce_seconds)
+                await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if behind else self._debounce_seconds)
                 self._wake.clear()
                 # One site at a time, the longest waiting first: a site dirtied again while queued keeps its place,
                 # one dirtied while being refreshed goes to the back. A change waits at most one pass over the others.
+                began = time.monotonic()
                 while self._dirty:
                     site_id = next(iter(self._dirty))
                     del self._dirty[site_id]
                     await self.refresh([site_id])
+                last_pass = time.monotonic() - began
             except TimeoutError:
                 began = time.monotonic()
                 await self._refresh_all()
