@@ -197,12 +197,12 @@ class Process:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """SIGTERM, then SIGKILL if it does not stop in time."""
+    def stop(self, timeout: float = 30.0, sig: signal.Signals = signal.SIGTERM) -> None:
+        """SIGTERM (or `sig`), then SIGKILL if it does not stop in time."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(sig)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -216,6 +216,14 @@ class Process:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def work_dir(prefix: str) -> Path:
-    """A scratch directory for databases and logs of one run."""
-    return Path(tempfile.mkdtemp(prefix=f"pitwall-bench-{prefix}-"))
+@contextlib.contextmanager
+def work_dir(prefix: str, keep: bool = False) -> Iterator[Path]:
+    """A scratch directory for databases and logs of one run, removed afterwards unless `keep`."""
+    path = Path(tempfile.mkdtemp(prefix=f"pitwall-bench-{prefix}-"))
+    try:
+        yield path
+    finally:
+        if keep:
+            print(f"  databases and logs kept in {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)

@@ -258,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--probe-interval", type=float, default=0.5)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
+    parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/freshness.json"))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: one simulated site, 5 s of probes")
     args = parser.parse_args(argv)
@@ -265,8 +266,8 @@ def main(argv: list[str] | None = None) -> int:
                       probe_interval=args.probe_interval, db=args.db)
     if args.smoke:
         options = Options(sites=1, speed=300.0, ros=4, seconds=4.0, warmup=3.0, probe_interval=0.5, db=args.db)
-    with own_broker(args.kafka_port) as bootstrap:
-        report = asyncio.run(run(options, bootstrap, work_dir("freshness")))
+    with own_broker(args.kafka_port) as bootstrap, work_dir("freshness", args.keep) as work:
+        report = asyncio.run(run(options, bootstrap, work))
     report.finish(args.json)
     return 0
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import signal
 import sqlite3
 import time
 import uuid
@@ -47,6 +48,7 @@ class Options:
     db: str = "sqlite"
     seed: int = 7
     timeout: float = 3600.0
+    profile: Path | None = None
 
 
 def as_cloud_event(event: Event) -> CloudEvent:
@@ -164,11 +166,16 @@ def consumer_counts(metrics_text: str) -> dict[str, float]:
     return counts
 
 
-async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: float) -> dict[str, Any]:
-    """Start the KPI service on an empty database, time its replay to the end of the topics, read its memory."""
+async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: float, profile: Path | None = None) -> dict[str, Any]:
+    """Start the KPI service on an empty database, time its replay to the end of the topics, read its memory.
+
+    With `profile`, the service runs under pyinstrument (its main thread) and the profile is written there as text.
+    """
     env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_KPI_DATABASE_URL=url, PITWALL_KPI_CONSUMER_GROUP=GROUP,
                     PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING")
     kpi = Process.service("kpi", env, work / "logs")
+    if profile is not None:
+        kpi.argv[1:3] = ["-m", "pyinstrument", "-i", "0.005", "-o", str(profile), "-m", "services.kpi"]
     offsets = StoredOffsets(url)
     kpi.start()
     try:
@@ -198,7 +205,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
                 "peak_rss_mb": round(kpi.peak_rss_bytes() / 2**20, 1)}
     finally:
         await offsets.close()
-        kpi.stop()
+        kpi.stop(sig=signal.SIGINT if profile is not None else signal.SIGTERM)  # pyinstrument writes on SIGINT
 
 
 async def run(options: Options, bootstrap: str, work: Path) -> Report:
@@ -210,7 +217,7 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     assert total == log["events"], (total, log["events"])
     bare_before = await bare_read(bootstrap, ends)
     async with database(options.db, work, "kpi") as url:
-        replay = await kpi_replay(bootstrap, url, total, work, options.timeout)
+        replay = await kpi_replay(bootstrap, url, total, work, options.timeout, options.profile)
     bare_after = await bare_read(bootstrap, ends)
     bare_rate = (bare_before["events_per_second"] + bare_after["events_per_second"]) / 2
     ratio = replay["events_per_second"] / bare_rate
@@ -234,12 +241,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
+    parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/replay.json"))
+    parser.add_argument("--profile", type=Path, default=None, help="run the service under pyinstrument; its profile goes here")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: 2,000 events over 4 sites")
     args = parser.parse_args(argv)
-    options = Options(events=2000 if args.smoke else args.events, sites=4 if args.smoke else args.sites, db=args.db, seed=args.seed)
-    with own_broker(args.kafka_port) as bootstrap:
-        report = asyncio.run(run(options, bootstrap, work_dir("replay")))
+    options = Options(events=2000 if args.smoke else args.events, sites=4 if args.smoke else args.sites, db=args.db, seed=args.seed,
+                      profile=args.profile)
+    with own_broker(args.kafka_port) as bootstrap, work_dir("replay", args.keep) as work:
+        report = asyncio.run(run(options, bootstrap, work))
     report.finish(args.json)
     return 0
 

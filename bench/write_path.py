@@ -224,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--db", action="append", choices=("sqlite", "postgres"), default=None)
     parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
+    parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/write_path.json"))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: 40 requests at concurrency 4, 2 s at 20/s")
     args = parser.parse_args(argv)
@@ -231,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
                       dbs=args.db or ["sqlite", "postgres"])
     if args.smoke:
         options = Options(requests=40, concurrency=4, rate=20.0, seconds=2.0, rounds=2, sites=2, dbs=options.dbs)
-    with own_broker(args.kafka_port) as bootstrap:
-        report = asyncio.run(run(options, bootstrap, work_dir("write")))
+    with own_broker(args.kafka_port) as bootstrap, work_dir("write", args.keep) as work:
+        report = asyncio.run(run(options, bootstrap, work))
     report.finish(args.json)
     return 0
 

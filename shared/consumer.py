@@ -89,12 +89,15 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
         self._runner = runner
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        # Batches are processed inline, so nothing is in flight when partitions go.
-        for tp in revoked:
-            self._runner.forget_partition(tp)
+        # aiokafka rebalances in its own task: a batch in flight commits before its partitions go...
+        async with self._runner.batch_lock:
+            for tp in revoked:
+                self._runner.forget_partition(tp)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        await self._runner.seek_to_stored(list(assigned))
+        # ...and the stored offsets are read after it committed (else its records would be fetched and skipped again).
+        async with self._runner.batch_lock:
+            await self._runner.seek_to_stored(list(assigned))
 
 
 class ConsumerRunner:
@@ -128,6 +131,7 @@ class ConsumerRunner:
         self._max_batch = max_batch
         self._after_db_commit = after_db_commit
         self._handle_batch: BatchHandler | None = None
+        self.batch_lock = asyncio.Lock()  # held while a batch's transaction runs (rebalances wait for it)
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
@@ -193,18 +197,19 @@ class ConsumerRunner:
         """Position each partition at the offset stored with the projection."""
         assert self._consumer is not None
         offsets = await self._stored_offsets()
+        # A partition never stored starts at its beginning offset, sought explicitly: seek_to_beginning only asks for a
+        # reset that aiokafka applies later, after records may already have been fetched, processed and stored.
+        unseen = [tp for tp in partitions if (tp.topic, tp.partition) not in offsets]
+        beginnings = await self._consumer.beginning_offsets(unseen) if unseen else {}
         for tp in partitions:
             stored = offsets.get((tp.topic, tp.partition))
-            if stored is None:
-                await self._consumer.seek_to_beginning(tp)
-            else:
-                self._consumer.seek(tp, stored)
+            self._consumer.seek(tp, beginnings[tp] if stored is None else stored)
 
     async def _process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
         dead: list[tuple[ConsumerRecord, str]] = []
         outcome = _Outcome()
         try:
-            async with AsyncSession(self._engine, expire_on_commit=False) as session:
+            async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
                 async with session.begin():
                     await self._apply_all(session, records, dead, outcome)
                     await self._store_offset(session, tp, records[-1].offset + 1)

@@ -164,18 +164,20 @@ class KpiMetrics(Collector):
         moment = utcnow().timestamp()
         for site_id in sites:
             if self._sync_engine is not None:
-                families = await asyncio.to_thread(self._families_in_thread, self._sync_engine, site_id, moment)
+                families, rendered = await asyncio.to_thread(self._figures_in_thread, self._sync_engine, site_id, moment)
             else:
                 families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
                 families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
+                rendered = exposition.render(families)
             self._families[site_id] = families
-            self._rendered[site_id] = exposition.render(families)
+            self._rendered[site_id] = rendered
             self._text = None
 
     @staticmethod
-    def _families_in_thread(engine: Engine, site_id: str, moment: float) -> dict[str, _Family]:
+    def _figures_in_thread(engine: Engine, site_id: str, moment: float) -> tuple[dict[str, _Family], dict[str, exposition.Rendered]]:
         snapshots, satisfaction = reader.site_figures(engine, site_id, moment, _Family)
-        return {**site_families(site_id, snapshots), **satisfaction}
+        families = {**site_families(site_id, snapshots), **satisfaction}
+        return families, exposition.render(families)
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""
