@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.parts.domain import Unit
+from shared.types import Instant
 
 PartNumber = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")]
 Quantity = Annotated[Decimal, Field(gt=0, max_digits=13, decimal_places=3, description="more than zero; whole for pieces")]
@@ -17,17 +17,6 @@ Count = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3, descript
 Setting = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3)]
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 LeadTime = Annotated[int, Field(strict=True, ge=0, le=365)]
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-def _rfc3339(value: object) -> object:
-    # pydantic would read a bare number (or numeric text) as Unix time: "2" must not become 1970-01-01T00:00:02Z.
-    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
-        return value
-    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2026-03-01T08:30:00+08:00")
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 OccurredAt = Annotated[Instant | None, Field(description="when it happened on the device (defaults to now)")]
 
 

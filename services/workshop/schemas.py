@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
 from shared.contracts.workshop import BayStatus, PauseReason, StaleClockKind
+from shared.types import Instant
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
 Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
-_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-
-
-def _rfc3339(value: object) -> object:
-    # pydantic would read a bare number (or numeric text) as Unix time: "2" must not become 1970-01-01T00:00:02Z.
-    if isinstance(value, datetime) or (isinstance(value, str) and _RFC3339.match(value)):
-        return value
-    raise ValueError("must be an RFC 3339 date-time with a time zone, e.g. 2026-03-01T08:30:00+08:00")
-
-
-Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 OccurredAt = Annotated[Instant | None, Field(description="device time of the step (defaults to now)")]
 
 

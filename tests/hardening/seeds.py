@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from services.workshop.handlers import HANDLERS as WORKSHOP_HANDLERS
 from shared.contracts import reception
+from shared.contracts.base import Event
 from tests.hardening.apps import create, create_from, from_now_on, settings_of, sqlite_url
 from tests.kit import eventually, publish
 
@@ -84,18 +85,25 @@ def _line(job_line_id: str, skill: str | None) -> reception.JobLine:
                              sold_hours=Decimal("1.5"), labour_rate=Decimal("300"), required_skill=skill)
 
 
-async def workshop(api: Api, bootstrap: str, wait: Callable[[Callable[[], Awaitable[bool]]], Awaitable[Any]]) -> Bindings:
-    """Two bays, two technicians (one clocked in), and an RO's two approved jobs from reception's events, one started."""
-    site, suffix = api.site, uuid.uuid4().hex[:8]
-    at = datetime.now(UTC) - timedelta(hours=2)
-    ro_id, lines = f"ro-{suffix}", [_line(f"jl1-{suffix}", "brakes"), _line(f"jl2-{suffix}", None)]
+def repair_order(site: str, skills: list[str | None]) -> tuple[list[Event], str, list[str]]:
+    """Reception's events opening an RO with one approved line per skill; the RO's id and the job ids they make."""
+    suffix, at = uuid.uuid4().hex[:8], datetime.now(UTC) - timedelta(hours=2)
+    ro_id = f"ro-{suffix}"
+    lines = [_line(f"jl{n}-{suffix}", skill) for n, skill in enumerate(skills, start=1)]
     opened = reception.RepairOrderOpened(
         site_id=site, occurred_at=at, repair_order_id=ro_id, ro_number=f"RO-{suffix}", visit_id=f"v-{suffix}",
-        vehicle_id=f"veh-{suffix}", customer_id="c-1", vin="LSVAU2180N2183294", advisor="alice",
+        vehicle_id=f"veh-{suffix}", customer_id="c-1", vin="1HGCM82633A004352", advisor="alice",
         ro_type=reception.RoType.GENERAL_REPAIR, mileage_in=42000, arrived_at=at, job_lines=lines)
     approvals = [reception.JobLineApproved(site_id=site, occurred_at=at, repair_order_id=ro_id, job_line_id=line.job_line_id,
                                            line=line, by="customer", method=reception.ApprovalMethod.IN_PERSON) for line in lines]
-    await publish(bootstrap, opened, *approvals)
+    return [opened, *approvals], ro_id, [line.job_line_id for line in lines]
+
+
+async def workshop(api: Api, bootstrap: str, wait: Callable[[Callable[[], Awaitable[bool]]], Awaitable[Any]]) -> Bindings:
+    """Two bays, two technicians (one clocked in), and an RO's two approved jobs from reception's events, one started."""
+    site = api.site
+    events, ro_id, jobs = repair_order(site, ["brakes", None])
+    await publish(bootstrap, *events)
     bays = [(await api.ok("POST", f"/sites/{site}/bays", 201, {"name": f"Bay {n}", "kind": "general"}))["id"] for n in (1, 2)]
     techs = [(await api.ok("POST", f"/sites/{site}/technicians", 201, {"name": name, "skills": ["brakes"], "pin": "1234"}))["id"]
              for name in ("Li", "Wu")]
@@ -104,7 +112,6 @@ async def workshop(api: Api, bootstrap: str, wait: Callable[[Callable[[], Awaita
         return bool((await api.ok("GET", f"/sites/{site}/jobs"))["total"] == 2)
 
     await wait(two_jobs)
-    jobs = [line.job_line_id for line in lines]
     await api.ok("POST", f"/jobs/{jobs[0]}/dispatch", 200, {"technician_id": techs[0], "bay_id": bays[0]})
     await api.ok("POST", f"/jobs/{jobs[0]}/clock-on", 200, {"technician_id": techs[0]})
     return [*({"bay_id": b} for b in bays), *({"technician_id": t} for t in techs), *({"job_id": j} for j in jobs),

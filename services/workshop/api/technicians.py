@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
-from services.workshop.schemas import ClockIn, ClockingsRead, ClockStep, Instant, TechnicianCreate, TechnicianRead, TechnicianUpdate
+from services.workshop.schemas import ClockIn, ClockingsRead, ClockStep, TechnicianCreate, TechnicianRead, TechnicianUpdate
 from services.workshop.store import get_technician, technician_now
 from services.workshop.usecases import floor
 from services.workshop.usecases.context import Actor
@@ -16,6 +16,7 @@ from services.workshop.usecases.reads import clockings, list_technicians
 from services.workshop.views import technician_read
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
+from shared.types import Instant
 from shared.uow import UnitOfWork
 
 router = APIRouter(tags=["technicians"])
