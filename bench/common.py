@@ -145,12 +145,16 @@ class Process:
         self.name, self.argv, self.env, self.port = name, argv, env, port
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.profiled = False
 
     @classmethod
-    def service(cls, name: str, env: dict[str, str], log_dir: Path) -> Process:
-        """`python -m services.<name> --port P`."""
+    def service(cls, name: str, env: dict[str, str], log_dir: Path, profile: Path | None = None) -> Process:
+        """`python -m services.<name> --port P`; with `profile`, under pyinstrument (its main thread), written there as text."""
         port = free_port()
-        return cls(name, [sys.executable, "-m", f"services.{name}", "--port", str(port)], env, log_dir, port)
+        wrapper = ["-m", "pyinstrument", "-i", "0.005", "-o", str(profile)] if profile is not None else []
+        process = cls(name, [sys.executable, *wrapper, "-m", f"services.{name}", "--port", str(port)], env, log_dir, port)
+        process.profiled = profile is not None
+        return process
 
     @property
     def url(self) -> str:
@@ -197,12 +201,12 @@ class Process:
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def stop(self, timeout: float = 30.0, sig: signal.Signals = signal.SIGTERM) -> None:
-        """SIGTERM (or `sig`), then SIGKILL if it does not stop in time."""
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM (SIGINT under pyinstrument, which writes its profile then), then SIGKILL if it does not stop in time."""
         process, self.process = self.process, None
         if process is None or process.poll() is not None:
             return
-        process.send_signal(sig)
+        process.send_signal(signal.SIGINT if self.profiled else signal.SIGTERM)
         try:
             process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -1,14 +1,17 @@
 """Benchmark 2: freshness — from an API call's 2xx to the change being visible on the KPI service's /metrics.
 
-`python -m bench.freshness [--sites 20] [--speed 650] [--seconds 60] [--probe-interval 0.5] [--db sqlite|postgres]
-[--json PATH] [--smoke]`
+`python -m bench.freshness [--load api|direct] [--sites 20] [--speed 650] [--rate 200] [--seconds 60]
+[--probe-interval 0.5] [--db sqlite|postgres] [--json PATH] [--smoke]`
 
-Reception, workshop, parts and kpi run as separate processes on a broker of the benchmark's own. The simulator plays
-`sites` sites' day through the producing services' public APIs at `speed` (simulated seconds per real second), the
-steady background load: its event rate is counted on the topics and reported. Meanwhile a probe site takes one arrival
+Reception, workshop, parts and kpi run as separate processes on a broker of the benchmark's own. The background load:
+with `--load api`, the simulator plays `sites` sites' day through the producing services' public APIs at `speed`
+(simulated seconds per real second); with `--load direct`, today's events of `sites` sites (bench.workload, the
+simulator's mix) are published to the topics at `rate` events/s as the relays would, and only reception (for the
+probes) and kpi run. Either way the event rate is counted on the topics and reported. Meanwhile a probe site takes one arrival
 every `probe-interval` seconds through the reception API; each probe's freshness is the time from its 201 to the first
 scrape of the KPI service's /metrics where the probe site's `vehicle_entries` (today) has counted it. /metrics is scraped
-every 20 ms while a probe is outstanding (that, and the scrape time reported, bound the resolution).
+every 20 ms while a probe is outstanding, for the probe site only (`?site=`: the same text, without every other site's
+megabytes at 50 scrapes a second); that, and the scrape time reported, bound the resolution.
 """
 
 from __future__ import annotations
@@ -19,21 +22,23 @@ import contextlib
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, latency_summary, own_broker, work_dir
+from bench.workload import as_cloud_event, event_log, site_ids
 from shared.auth import mint_token
 from shared.contracts import parts, reception, workshop
 from shared.settings import DEV_JWT_SECRET
 from tools.simulator import catalog
 from tools.simulator.api import ActionLog
 from tools.simulator.day import Options as SimOptions
-from tools.simulator.day import play
+from tools.simulator.day import auto_zone, play
 
 SERVICES = ("reception", "workshop", "parts", "kpi")
 TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
@@ -55,6 +60,9 @@ class Options:
     warmup: float = 30.0
     probe_interval: float = 0.5
     db: str = "sqlite"
+    load: str = "api"  # api: the simulator through the services' APIs; direct: the workload published at `rate`
+    rate: float = 200.0
+    profile: Path | None = None  # the kpi service under pyinstrument, its profile written here
 
 
 class EventRate:
@@ -101,15 +109,16 @@ class EventRate:
         return {"mean": round(sum(per_second) / seconds, 1), "min_second": min(per_second), "max_second": max(per_second)}
 
 
-async def system(kind: str, bootstrap: str, work: Path, stack: contextlib.AsyncExitStack) -> dict[str, Process]:
-    """The four services, each on its own database, ready."""
+async def system(kind: str, bootstrap: str, work: Path, stack: contextlib.AsyncExitStack,
+                 names: tuple[str, ...] = SERVICES, profile: Path | None = None) -> dict[str, Process]:
+    """The services, each on its own database, ready."""
     processes = {}
-    for name in SERVICES:
+    for name in names:
         url = await stack.enter_async_context(database(kind, work, name))
         prefix = f"PITWALL_{name.upper()}_"
         env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING",
                         PITWALL_RELAY_POLL_SECONDS="0.5", **{f"{prefix}DATABASE_URL": url, f"{prefix}CONSUMER_GROUP": f"bench-{name}"})
-        processes[name] = Process.service(name, env, work / "logs")
+        processes[name] = Process.service(name, env, work / "logs", profile if name == "kpi" else None)
     for process in processes.values():
         process.start()
         stack.callback(process.stop)
@@ -163,7 +172,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
     done = asyncio.Event()
     async with httpx.AsyncClient(base_url=kpi.url, timeout=30) as kpi_client, \
             httpx.AsyncClient(base_url=reception_url, timeout=30) as client:
-        while entries((await kpi_client.get("/metrics")).text) != 0:  # the probe site is known, nothing counted yet
+        while entries((await kpi_client.get("/metrics", params={"site": PROBE_SITE})).text) != 0:  # known, nothing counted yet
             await asyncio.sleep(0.2)
 
         async def watch() -> None:
@@ -173,7 +182,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
                     continue
                 await asyncio.sleep(max(0.0, (started[-1] if started else 0.0) + SCRAPE_EVERY - time.monotonic()))
                 began = time.monotonic()
-                text = (await kpi_client.get("/metrics")).text
+                text = (await kpi_client.get("/metrics", params={"site": PROBE_SITE})).text
                 now = time.monotonic()
                 scrapes.append(now - began)
                 started.append(began)
@@ -194,28 +203,57 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
         await asyncio.gather(*(probe(k, v, start + (k - 1) * interval) for k, v in enumerate(vehicles, start=1)))
         done.set()
         await asyncio.wait_for(watcher, timeout=120)
+        began = time.monotonic()
+        full = len((await kpi_client.get("/metrics")).content)  # what a Prometheus scrape of every site costs
+        full_ms = round(1000 * (time.monotonic() - began), 2)
     latencies = [max(0.0, seen_at[k] - ok_at[k]) for k in ok_at]
     return {"probes": len(latencies), "window": (start, max(ok_at.values())), "ok_at": ok_at, "seen_at": seen_at,
             **latency_summary(latencies),
             "scrape_ms_mean": round(1000 * sum(scrapes) / len(scrapes), 2), "metrics_bytes": max(sizes),
+            "full_scrape_ms": full_ms, "full_metrics_bytes": full,
             "seen_before_2xx": sum(1 for k in ok_at if seen_at[k] < ok_at[k])}
+
+
+async def background(options: Options, services: dict[str, Process], bootstrap: str) -> None:
+    """The steady load: the simulator playing `sites` sites' day through the APIs, or the workload published at `rate`."""
+    if options.load == "api":
+        sim = SimOptions(urls={n: services[n].url for n in ("reception", "workshop", "parts")}, sites=options.sites, seed=7,
+                         speed=options.speed, ros=options.ros, site_prefix="bench-sim", secret=DEV_JWT_SECRET, progress=False)
+        await play(sim, ActionLog(None))
+        return
+    zone = auto_zone(datetime.now(UTC))  # where it is now 21:xx: today's working day is over, its events all past
+    day = datetime.now(ZoneInfo(zone)).date()
+    events = next(event_log(site_ids(options.sites, "bench-direct"), [day], ros=options.ros, time_zone=zone))
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks=1)
+    await producer.start()
+    try:
+        began, sent = time.monotonic(), 0
+        while sent < len(events):
+            due = int((time.monotonic() - began) * options.rate) + 1
+            for event in events[sent:due]:
+                cloud_event = as_cloud_event(event)
+                await producer.send(event.topic, cloud_event.value(), key=cloud_event.key(), headers=cloud_event.to_headers())
+            sent = max(sent, min(due, len(events)))
+            await asyncio.sleep(0.01)
+        await producer.flush()
+    finally:
+        await producer.stop()
 
 
 async def run(options: Options, bootstrap: str, work: Path) -> Report:
     """Start the system and the load, measure the probes; returns the report (not yet printed)."""
     report = Report("freshness (benchmark 2)", {**options.__dict__})
     async with contextlib.AsyncExitStack() as stack:
-        services = await system(options.db, bootstrap, work, stack)
+        services = await system(options.db, bootstrap, work, stack, SERVICES if options.load == "api" else ("reception", "kpi"),
+                                options.profile)
         async with httpx.AsyncClient(base_url=services["reception"].url, timeout=30) as client:
             advisor, vehicles = await probe_vehicles(client, max(1, int(options.seconds / options.probe_interval)))
-        sim = SimOptions(urls={n: services[n].url for n in ("reception", "workshop", "parts")}, sites=options.sites, seed=7,
-                         speed=options.speed, ros=options.ros, site_prefix="bench-sim", secret=DEV_JWT_SECRET, progress=False)
         async with EventRate(bootstrap) as rate:
-            load = asyncio.create_task(play(sim, ActionLog(None)))
+            load = asyncio.create_task(background(options, services, bootstrap))
             await asyncio.sleep(options.warmup)
             if load.done():
                 load.result()
-                raise RuntimeError("the simulated day was over before the probes started: raise --sites/--ros or lower --speed")
+                raise RuntimeError("the background load was over before the probes started: raise --sites or lower --speed/--rate")
             kpi_cpu = services["kpi"].cpu_seconds()
             result = await measure(services["kpi"], services["reception"].url, advisor, vehicles, options.probe_interval)
             kpi_cpu = services["kpi"].cpu_seconds() - kpi_cpu
@@ -234,14 +272,17 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
         result["load_ended_early"] = background_done
     report.figures = result
     eps = result["events_per_second"]
-    report.row("background events/s on the topics", eps["mean"], f"quietest second {eps['min_second']}, busiest {eps['max_second']}")
+    how = (f"simulator, {options.sites} sites at ×{options.speed:g}, through the APIs" if options.load == "api"
+           else f"published straight to the topics, {options.sites} sites")
+    report.row("background events/s on the topics", eps["mean"], f"{how}; quietest second {eps['min_second']}, busiest {eps['max_second']}")
     report.row("probes (arrivals at one site)", result["probes"], f"one every {options.probe_interval}s")
     report.row("2xx → /metrics p50", f"{result['p50_ms']} ms")
     report.row("2xx → /metrics p99", f"{result['p99_ms']} ms", f"max {result['max_ms']} ms")
     for part, what in (("to_topic", "2xx → event on the topic"), ("topic_to_metrics", "topic → /metrics")):
         if part in result:
             report.row(f"  {what} p50 / p99", f"{result[part]['p50_ms']} / {result[part]['p99_ms']} ms")
-    report.row("/metrics scrape", f"{result['scrape_ms_mean']} ms", f"{result['metrics_bytes']:,} bytes")
+    report.row("/metrics?site=probe scrape", f"{result['scrape_ms_mean']} ms", f"{result['metrics_bytes']:,} bytes")
+    report.row("/metrics scrape, every site", f"{result['full_scrape_ms']} ms", f"{result['full_metrics_bytes']:,} bytes")
     report.row("kpi CPU use", f"{result['kpi_cpu_share']:.0%} of a core")
     report.target("p99 ms", result["p99_ms"], 250, at_least=False)
     return report
@@ -257,15 +298,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=30.0)
     parser.add_argument("--probe-interval", type=float, default=0.5)
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--load", choices=("api", "direct"), default="api",
+                        help="api: the simulator through the services' APIs; direct: the workload published to the topics at --rate")
+    parser.add_argument("--rate", type=float, default=200.0, help="events/s of the direct load")
+    parser.add_argument("--profile", type=Path, default=None, help="run the kpi service under pyinstrument; its profile goes here")
     parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
     parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/freshness.json"))
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: one simulated site, 5 s of probes")
     args = parser.parse_args(argv)
     options = Options(sites=args.sites, speed=args.speed, ros=args.ros, seconds=args.seconds, warmup=args.warmup,
-                      probe_interval=args.probe_interval, db=args.db)
+                      probe_interval=args.probe_interval, db=args.db, load=args.load, rate=args.rate, profile=args.profile)
     if args.smoke:
-        options = Options(sites=1, speed=300.0, ros=4, seconds=4.0, warmup=3.0, probe_interval=0.5, db=args.db)
+        options = Options(sites=1, speed=300.0, ros=4, seconds=4.0, warmup=3.0, probe_interval=0.5, db=args.db, load=args.load,
+                          rate=20.0)
     with own_broker(args.kafka_port) as bootstrap, work_dir("freshness", args.keep) as work:
         report = asyncio.run(run(options, bootstrap, work))
     report.finish(args.json)

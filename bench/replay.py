@@ -14,10 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import signal
 import sqlite3
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,10 +26,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, own_broker, work_dir
-from bench.workload import event_log, last_days, site_ids
-from shared.cloudevents import CloudEvent
+from bench.workload import as_cloud_event, event_log, last_days, site_ids
 from shared.contracts import parts, reception, workshop
-from shared.contracts.base import Event
 from shared.kafka_admin import ensure_topics
 
 TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
@@ -49,13 +45,6 @@ class Options:
     seed: int = 7
     timeout: float = 3600.0
     profile: Path | None = None
-
-
-def as_cloud_event(event: Event) -> CloudEvent:
-    """An event as a producing service's relay sends it."""
-    return CloudEvent(id=str(uuid.uuid4()), source=f"/pitwall/bench/sites/{event.site_id}", type=event.type, time=event.occurred_at,
-                      subject=f"{event.aggregate}/{event.aggregate_id()}", site_id=event.site_id, sequence=1,
-                      data=event.model_dump(mode="json"))
 
 
 async def publish_log(bootstrap: str, options: Options) -> dict[str, Any]:
@@ -173,9 +162,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
     """
     env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_KPI_DATABASE_URL=url, PITWALL_KPI_CONSUMER_GROUP=GROUP,
                     PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING")
-    kpi = Process.service("kpi", env, work / "logs")
-    if profile is not None:
-        kpi.argv[1:3] = ["-m", "pyinstrument", "-i", "0.005", "-o", str(profile), "-m", "services.kpi"]
+    kpi = Process.service("kpi", env, work / "logs", profile)
     offsets = StoredOffsets(url)
     kpi.start()
     try:
@@ -205,7 +192,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
                 "peak_rss_mb": round(kpi.peak_rss_bytes() / 2**20, 1)}
     finally:
         await offsets.close()
-        kpi.stop(sig=signal.SIGINT if profile is not None else signal.SIGTERM)  # pyinstrument writes on SIGINT
+        kpi.stop()
 
 
 async def run(options: Options, bootstrap: str, work: Path) -> Report:

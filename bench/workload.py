@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from shared.cloudevents import CloudEvent
 from shared.contracts import parts as p
 from shared.contracts import reception as r
 from shared.contracts import workshop as w
@@ -352,6 +353,13 @@ def site_setup(site_id: str, plan: SitePlan) -> list[Event]:
             events.append(p.PartsReceived(site_id=site_id, occurred_at=at, part_number=part.part_number, receipt_id=f"{site_id}-open",
                                           quantity=D(part.stock), unit_cost=part.unit_cost))
     return events
+
+
+def as_cloud_event(event: Event) -> CloudEvent:
+    """An event as a producing service's relay sends it."""
+    return CloudEvent(id=str(uuid.uuid4()), source=f"/pitwall/bench/sites/{event.site_id}", type=event.type, time=event.occurred_at,
+                      subject=f"{event.aggregate}/{event.aggregate_id()}", site_id=event.site_id, sequence=1,
+                      data=event.model_dump(mode="json"))
 
 
 def site_ids(sites: int, prefix: str) -> list[str]:

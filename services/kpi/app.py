@@ -1,6 +1,6 @@
 """Start-up file of the kpi service."""
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Query
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -22,9 +22,11 @@ def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMe
     app.router.routes[:] = [route for route in app.router.routes if getattr(route, "path", None) != "/metrics"]
 
     @app.get("/metrics", tags=["health"], response_class=Response, responses={})
-    async def metrics() -> Response:
-        """Prometheus metrics of this process, and every site's figures."""
-        return Response(generate_latest(registry) + figures_text.exposition().encode(), media_type=CONTENT_TYPE_LATEST)
+    async def metrics(site: list[str] = Query(default_factory=list, max_length=500,
+                                              description="only these sites' figures (a scrape job per group of sites)")) -> Response:
+        """Prometheus metrics of this process, and every site's figures (or the sites asked for)."""
+        text = generate_latest(registry) + figures_text.exposition(site).encode()
+        return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 
 def create_app(settings: KpiSettings | None = None) -> FastAPI:

@@ -133,8 +133,10 @@ class KpiMetrics(Collector):
         if self._sync_engine is not None:
             self._sync_engine.dispose()
 
-    def exposition(self) -> str:
-        """Every site's figures as Prometheus text (rendered when computed; joined once per refresh)."""
+    def exposition(self, sites: list[str] | None = None) -> str:
+        """Every site's figures (or these sites') as Prometheus text, rendered when computed."""
+        if sites:
+            return exposition.join([self._rendered[site] for site in dict.fromkeys(sites) if site in self._rendered])
         if self._text is None:
             self._text = exposition.join(list(self._rendered.values()))
         return self._text

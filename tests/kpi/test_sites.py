@@ -41,6 +41,8 @@ async def test_two_sites_in_one_stream_stay_separate(tmp_path: Path, kafka: str)
             return {site: shown.get(site) for site in (a, b)} == {a: 5, b: 2}  # (other tests' sites share the topics)
 
         await eventually(both_on_metrics, timeout=20)
+        only_b = (await client.get("/metrics", params={"site": b})).text  # a scrape job for some sites only
+        assert entries_on_metrics(only_b) == {b: 2} and "pitwall_consumer_events_total" in only_b
 
         only_a = auth(["manager"], [a])
         for path in ("summary", "technicians", "money", "radar", "msi", "targets", "reference-data"):
