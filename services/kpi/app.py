@@ -48,7 +48,7 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
                            lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
                            catch_up_seconds=settings.metrics_catch_up_seconds,
-                           sync_engine=sync_engine_for(settings.resolved_database_url()))
+                           sync_engine=sync_engine_for(settings.resolved_database_url()), registry=runtime.metrics)
     holder.append(collector)
     app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
     serve_metrics(app, runtime.metrics, collector)

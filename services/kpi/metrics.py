@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, event
@@ -86,7 +87,7 @@ class KpiMetrics(Collector):
 
     def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
                  lag: Callable[[], int] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
-                 sync_engine: Engine | None = None) -> None:
+                 sync_engine: Engine | None = None, registry: CollectorRegistry | None = None) -> None:
         """`lag()`: events the consumer is behind; while more than `catch_up_lag`, dirty sites wait `catch_up_seconds`.
 
         With `sync_engine` (the same database), a site's figures are read and computed in a worker thread.
@@ -103,6 +104,12 @@ class KpiMetrics(Collector):
         self._text: str | None = None
         self._dirty: dict[str, None] = {}  # in the order they were dirtied: the longest waiting is refreshed first
         self._wake = asyncio.Event()
+        self._pass_seconds = Gauge("pitwall_kpi_refresh_pass_seconds", "How long the last pass over the sites with new events took",
+                                   registry=registry)
+        self._pass_sites = Gauge("pitwall_kpi_refresh_pass_sites", "How many sites the last pass over changed sites recomputed",
+                                 registry=registry)
+        self._site_seconds = Histogram("pitwall_kpi_refresh_site_seconds", "Time to recompute one site's figures", registry=registry,
+                                       buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
     def describe(self) -> list[Metric]:
         """Nothing up front: the families depend on the sites seen."""
@@ -195,12 +202,16 @@ class KpiMetrics(Collector):
                 self._wake.clear()
                 # One site at a time, the longest waiting first: a site dirtied again while queued keeps its place,
                 # one dirtied while being refreshed goes to the back. A change waits at most one pass over the others.
-                began = time.monotonic()
+                began, count = time.monotonic(), 0
                 while self._dirty:
                     site_id = next(iter(self._dirty))
                     del self._dirty[site_id]
-                    await self.refresh([site_id])
+                    with self._site_seconds.time():
+                        await self.refresh([site_id])
+                    count += 1
                 last_pass = time.monotonic() - began
+                self._pass_seconds.set(last_pass)
+                self._pass_sites.set(count)
             except TimeoutError:
                 began = time.monotonic()
                 await self._refresh_all()
