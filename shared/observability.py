@@ -6,6 +6,7 @@ import time
 import uuid
 
 from prometheus_client import CollectorRegistry, Histogram
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import request_id_var
@@ -51,22 +52,36 @@ class RequestMetrics:
 
 
 class BodyLimit:
-    """ASGI middleware refusing bodies larger than the limit with 413."""
+    """ASGI middleware refusing bodies larger than the limit with 413, declared or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self._app = app
         self._max = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = _header(scope, b"content-length")
-            if length is not None and length.isdigit() and int(length) > self._max:
-                from shared.problems import problem_response
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        detail = f"request bodies are limited to {self._max} bytes"
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self._max:
+            from shared.problems import problem_response
 
-                response = problem_response(413, "Payload too large", f"request bodies are limited to {self._max} bytes", scope["path"])
-                await response(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+            await problem_response(413, "Payload too large", detail, scope["path"])(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            # A chunked body has no length to check up front: count it as it arrives.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self._max:
+                    raise HTTPException(413, detail)
+            return message
+
+        await self._app(scope, counting_receive, send)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
