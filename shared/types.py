@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, BeforeValidator
@@ -20,3 +20,16 @@ def _rfc3339(value: object) -> object:
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 """A moment with its time zone, written as RFC 3339 text (never a bare number)."""
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _iso_day(value: object) -> object:
+    # pydantic would read a bare number as Unix time and keep its date.
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError("must be a calendar day written YYYY-MM-DD")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day written YYYY-MM-DD (never a bare number)."""

@@ -145,11 +145,11 @@ class TargetsRead(BaseModel):
 class ReferenceDataUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    vehicles_in_operation: int | None = Field(None, ge=0, le=100_000_000, description="保有台数")
-    service_headcount: int | None = Field(None, ge=0, le=100_000_000)
-    leavers: int | None = Field(None, ge=0, le=100_000_000)
-    vehicles_due_free_inspection: int | None = Field(None, ge=0, le=100_000_000)
-    vehicles_due_paid_maintenance: int | None = Field(None, ge=0, le=100_000_000)
+    vehicles_in_operation: int | None = Field(None, strict=True, ge=0, le=100_000_000, description="保有台数")
+    service_headcount: int | None = Field(None, strict=True, ge=0, le=100_000_000)
+    leavers: int | None = Field(None, strict=True, ge=0, le=100_000_000)
+    vehicles_due_free_inspection: int | None = Field(None, strict=True, ge=0, le=100_000_000)
+    vehicles_due_paid_maintenance: int | None = Field(None, strict=True, ge=0, le=100_000_000)
 
 
 class ReferenceDataRead(ReferenceDataUpdate):

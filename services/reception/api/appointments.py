@@ -18,6 +18,7 @@ from services.reception.usecases import appointments, store
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, page_params
 from shared.runtime import open_uow
+from shared.types import Day
 from shared.uow import UnitOfWork
 
 router = APIRouter(tags=["appointments"])
@@ -40,7 +41,7 @@ async def book(
 
 @router.get("/sites/{site_id}/appointments")
 async def list_appointments(
-    site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
+    site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
     status: str | None = Query(None, pattern="^(booked|arrived|cancelled|no_show)$"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> Page[AppointmentRead]:
@@ -52,7 +53,7 @@ async def list_appointments(
 
 @router.get("/sites/{site_id}/slots")
 async def list_slots(
-    site_id: str, request: Request, day: date | None = Query(None, alias="date"), lane: Lane = Lane.STANDARD,
+    site_id: str, request: Request, day: Day | None = Query(None, alias="date"), lane: Lane = Lane.STANDARD,
     free_only: bool = False, principal: Principal = Depends(READ),
 ) -> list[SlotRead]:
     """The slots of a day in a lane, with what is booked in each."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.reception import queries, views
@@ -17,7 +15,7 @@ from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.outbox import utcnow
 from shared.runtime import open_uow
-from shared.types import Instant
+from shared.types import Day, Instant
 
 router = APIRouter(tags=["arrivals"])
 
@@ -41,7 +39,7 @@ async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal:
 
 @router.get("/sites/{site_id}/arrivals")
 async def list_arrivals(
-    site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
+    site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> Page[VisitRead]:
     """The arrivals of a day."""

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.reception import queries
@@ -12,14 +10,14 @@ from services.reception.schemas.day import DayView
 from shared.auth import Principal
 from shared.http import PageParams, page_params
 from shared.outbox import utcnow
-from shared.types import Instant
+from shared.types import Day, Instant
 
 router = APIRouter(tags=["day view"])
 
 
 @router.get("/sites/{site_id}/day")
 async def day_view(
-    site_id: str, request: Request, day: date | None = Query(None, alias="date", description="site-local day; today when absent"),
+    site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
     at: Instant | None = Query(None, description="the moment waits and lateness are measured to; now when absent"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> DayView:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.reception.api.common import READ, at_of, local_day, reading, settings_of, site_in_path
@@ -14,6 +12,7 @@ from shared.auth import Principal, Role, requires
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found
 from shared.runtime import open_uow
+from shared.types import Day
 
 router = APIRouter(tags=["follow-ups and complaints"])
 CONTACT = requires(Role.ADVISOR, Role.CUSTOMER_RELATIONS, Role.MANAGER)
@@ -21,7 +20,7 @@ CONTACT = requires(Role.ADVISOR, Role.CUSTOMER_RELATIONS, Role.MANAGER)
 
 @router.get("/sites/{site_id}/follow-ups")
 async def due_follow_ups(
-    site_id: str, request: Request, day: date | None = Query(None, description="site-local day; today by default"),
+    site_id: str, request: Request, day: Day | None = Query(None, description="site-local day; today by default"),
     page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
 ) -> Page[FollowUpRead]:
     """Delivered ROs due for a follow-up on the day (the site's due days after delivery) or overdue, oldest first.
