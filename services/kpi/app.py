@@ -8,7 +8,7 @@ from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
 from services.kpi.handlers import batch_handler, handlers
 from services.kpi.metrics import KpiMetrics
-from services.kpi.reader import sync_engine_for
+from services.kpi.reader import FigureWorker, sync_url
 from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
 
@@ -27,6 +27,12 @@ def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMe
         """Prometheus metrics of this process, and every site's figures (or the sites asked for)."""
         text = generate_latest(registry) + figures_text.exposition(site).encode()
         return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+
+def figure_worker(settings: KpiSettings) -> FigureWorker | None:
+    """The worker process computing the sites' figures (None: in this process, e.g. on an in-memory database)."""
+    url = sync_url(settings.resolved_database_url())
+    return FigureWorker(url) if url is not None and settings.metrics_worker_process else None
 
 
 def create_app(settings: KpiSettings | None = None) -> FastAPI:
@@ -48,7 +54,7 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
                            lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
                            catch_up_seconds=settings.metrics_catch_up_seconds,
-                           sync_engine=sync_engine_for(settings.resolved_database_url()), registry=runtime.metrics)
+                           worker=figure_worker(settings), registry=runtime.metrics)
     holder.append(collector)
     app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
     serve_metrics(app, runtime.metrics, collector)

@@ -16,7 +16,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import Engine, event
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,52 +25,12 @@ from services.kpi import facts as facts_db
 from services.kpi import reader
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
-from services.kpi.figures.definitions import DEFINITIONS, WAITS
-from services.kpi.figures.result import Value
+from services.kpi.families import site_families
 from services.kpi.satisfaction.metrics import satisfaction_families
 from shared.outbox import utcnow
 
 log = logging.getLogger("pitwall.kpi.metrics")
-PREFIX = "pitwall_kpi_"
-WAIT_BUCKETS = (60.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0, 86400.0, 259200.0, 604800.0)
-
-
 _Family = exposition.Family
-
-
-def family_name(v: Value) -> str | None:
-    """The Prometheus family of a figure (None when it has no metric)."""
-    metric = DEFINITIONS[v.name].metric
-    if metric is None:
-        return None
-    scope = "technician_" if v.label("technician") else "bay_" if v.label("bay") else ""
-    return f"{PREFIX}{scope}{metric}"
-
-
-def site_families(site_id: str, snapshots: dict[str, Snapshot]) -> dict[str, _Family]:
-    """The families of one site from its windows' snapshots."""
-    families: dict[str, _Family] = {}
-    for window_kind, snapshot in snapshots.items():
-        for v in snapshot.values:
-            name = family_name(v)
-            definition = DEFINITIONS[v.name]
-            if name is None or v.value is None or (definition.state and window_kind != "today"):
-                continue
-            keys = ["site", *(k for k, _ in v.labels)] + ([] if definition.state else ["window"])
-            values = [site_id, *(x for _, x in v.labels)] + ([] if definition.state else [window_kind])
-            family = families.setdefault(name, _Family("gauge", f"{definition.formula} ({definition.unit})", keys))
-            family.samples.append((values, v.value))
-        waits = families.setdefault(f"{PREFIX}wait_seconds", _Family(
-            "histogram", "Waits by kind, counted in the window where they end: " + "; ".join(f"{k}: {d}" for k, d in WAITS.items()),
-            ["site", "kind", "window"]))
-        for d in snapshot.waits:
-            buckets = [(_le(b), float(sum(1 for s in d.samples if s <= b))) for b in WAIT_BUCKETS] + [("+Inf", float(d.count))]
-            waits.samples.append(([site_id, d.kind, window_kind], (buckets, d.sum)))
-    return families
-
-
-def _le(bound: float) -> str:
-    return str(float(bound))
 
 
 async def site_snapshots(engine: AsyncEngine, site_id: str, now: float) -> dict[str, Snapshot]:
@@ -87,13 +47,14 @@ class KpiMetrics(Collector):
 
     def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
                  lag: Callable[[], int] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
-                 sync_engine: Engine | None = None, registry: CollectorRegistry | None = None) -> None:
+                 worker: reader.FigureWorker | None = None, registry: CollectorRegistry | None = None) -> None:
         """`lag()`: events the consumer is behind; while more than `catch_up_lag`, dirty sites wait `catch_up_seconds`.
 
-        With `sync_engine` (the same database), a site's figures are read and computed in a worker thread.
+        With a `worker` (process), sites' figures are read and computed there, and only their text is kept here (`collect`
+        then has nothing: it serves figures computed in this process).
         """
         self._engine = engine
-        self._sync_engine = sync_engine
+        self._worker = worker
         self._refresh_seconds = refresh_seconds
         self._debounce_seconds = debounce_seconds
         self._lag = lag
@@ -136,9 +97,9 @@ class KpiMetrics(Collector):
                 yield gauge
 
     def close(self) -> None:
-        """Release the worker thread's connections."""
-        if self._sync_engine is not None:
-            self._sync_engine.dispose()
+        """Stop the worker process."""
+        if self._worker is not None:
+            self._worker.close()
 
     def exposition(self, sites: list[str] | None = None) -> str:
         """Every site's figures (or these sites') as Prometheus text, rendered when computed."""
@@ -172,21 +133,14 @@ class KpiMetrics(Collector):
                 sites = await facts_db.known_sites(conn)
         moment = utcnow().timestamp()
         for site_id in sites:
-            if self._sync_engine is not None:
-                families, rendered = await asyncio.to_thread(self._figures_in_thread, self._sync_engine, site_id, moment)
+            if self._worker is not None:
+                self._rendered[site_id] = await self._worker.rendered(site_id, moment)
             else:
                 families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
                 families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
-                rendered = exposition.render(families)
-            self._families[site_id] = families
-            self._rendered[site_id] = rendered
+                self._families[site_id] = families
+                self._rendered[site_id] = exposition.render(families)
             self._text = None
-
-    @staticmethod
-    def _figures_in_thread(engine: Engine, site_id: str, moment: float) -> tuple[dict[str, _Family], dict[str, exposition.Rendered]]:
-        snapshots, satisfaction = reader.site_figures(engine, site_id, moment, _Family)
-        families = {**site_families(site_id, snapshots), **satisfaction}
-        return families, exposition.render(families)
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""
@@ -206,8 +160,12 @@ class KpiMetrics(Collector):
                 while self._dirty:
                     site_id = next(iter(self._dirty))
                     del self._dirty[site_id]
-                    with self._site_seconds.time():
-                        await self.refresh([site_id])
+                    try:
+                        with self._site_seconds.time():
+                            await self.refresh([site_id])
+                    except Exception:
+                        self.mark_dirty(site_id)  # retried on the next pass
+                        raise
                     count += 1
                 last_pass = time.monotonic() - began
                 self._pass_seconds.set(last_pass)
@@ -220,6 +178,7 @@ class KpiMetrics(Collector):
                 raise
             except Exception:  # noqa: BLE001 - the cache stays as it was; the next round retries
                 log.exception("refreshing the kpi metrics failed")
+                await asyncio.sleep(1.0)
 
     async def _refresh_all(self) -> None:
         try:
