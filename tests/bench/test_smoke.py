@@ -65,3 +65,12 @@ async def test_freshness_smoke(bench_kafka: str, tmp_path: Path) -> None:
     assert 0 <= figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"] < 60_000
     assert figures["events_per_second"]["mean"] > 0  # the simulated site's load was flowing
     assert not figures["load_ended_early"]
+
+
+async def test_freshness_direct_load_smoke(bench_kafka: str, tmp_path: Path) -> None:
+    options = freshness.Options(load="direct", sites=2, rate=20.0, seconds=2.0, warmup=2.0, probe_interval=0.5)
+    data = written(await freshness.run(options, bench_kafka, tmp_path), tmp_path / "freshness.json")
+    figures = data["figures"]
+    assert figures["probes"] == figures["count"] == 4
+    assert 10 <= figures["events_per_second"]["mean"] <= 30  # the steady rate asked for, give or take a second's edges
+    assert figures["full_metrics_bytes"] > figures["metrics_bytes"] > 0  # every site's figures, and the probe site's alone
