@@ -180,26 +180,55 @@ class Process:
                 await asyncio.sleep(0.1)
         raise RuntimeError(f"{self.name} not ready within {timeout:.0f}s:\n{self.tail()}")
 
-    def _status(self, key: str) -> int:
+    def _pids(self) -> list[int]:
+        """This process and its descendants (a service's worker processes count as the service)."""
         assert self.process is not None
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) * 1024
-        raise RuntimeError(f"no {key} in /proc/{self.process.pid}/status")
+        children: dict[int, list[int]] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        found, todo = [], [self.process.pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
+
+    def _status(self, key: str) -> int:
+        total = 0
+        for pid in self._pids():
+            with contextlib.suppress(OSError):
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith(key + ":"):
+                        total += int(line.split()[1]) * 1024
+        return total
 
     def rss_bytes(self) -> int:
-        """Resident memory now."""
+        """Resident memory now (with its worker processes)."""
         return self._status("VmRSS")
 
+    def rss_by_process(self) -> list[int]:
+        """Resident memory of it, then of each of its worker processes."""
+        rss = []
+        for pid in self._pids():
+            with contextlib.suppress(OSError):
+                rss += [int(line.split()[1]) * 1024 for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                        if line.startswith("VmRSS:")]
+        return rss
+
     def peak_rss_bytes(self) -> int:
-        """The highest resident memory so far."""
+        """The sum of the highest resident memory of it and its worker processes."""
         return self._status("VmHWM")
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time used so far."""
-        assert self.process is not None
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time used so far (with its worker processes)."""
+        total = 0
+        for pid in self._pids():
+            with contextlib.suppress(OSError, IndexError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self, timeout: float = 30.0) -> None:
         """SIGTERM (SIGINT under pyinstrument, which writes its profile then), then SIGKILL if it does not stop in time."""

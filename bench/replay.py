@@ -189,6 +189,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
                 "events_per_second": round(measured / max(seconds, 1e-9), 1),
                 "cpu_seconds": round(cpu, 2), "cpu_ms_per_event": round(1000 * cpu / measured, 3), "outcomes": counts,
                 "rss_mb_at_end": round(rss_at_end / 2**20, 1), "rss_mb_after_settle": round(kpi.rss_bytes() / 2**20, 1),
+                "rss_mb_by_process": [round(b / 2**20, 1) for b in kpi.rss_by_process()],
                 "peak_rss_mb": round(kpi.peak_rss_bytes() / 2**20, 1)}
     finally:
         await offsets.close()
@@ -214,7 +215,8 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     report.row("bare consumer events/s", bare_rate, f"before {bare_before['events_per_second']:,.0f}, after {bare_after['events_per_second']:,.0f}")
     report.row(f"kpi replay events/s ({options.db})", replay["events_per_second"], f"{replay['seconds']:.1f}s")
     report.row("kpi CPU per event", f"{replay['cpu_ms_per_event']:.3f} ms")
-    report.row("kpi resident memory", f"{replay['rss_mb_after_settle']:.0f} MB", f"peak {replay['peak_rss_mb']:.0f} MB")
+    report.row("kpi resident memory", f"{replay['rss_mb_after_settle']:.0f} MB",
+               f"service + figures worker: {' + '.join(f'{mb:.0f}' for mb in replay['rss_mb_by_process'])} MB; peak {replay['peak_rss_mb']:.0f} MB")
     report.target("replay ÷ bare", ratio, 0.5, at_least=True)
     report.target("memory MB", replay["rss_mb_after_settle"], 300, at_least=False)
     return report
