@@ -9,6 +9,7 @@ import os
 import platform
 import shutil
 import signal
+import random
 import socket
 import subprocess
 import sys
@@ -97,10 +98,17 @@ class Report:
 
 
 def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A TCP port nobody listens on right now, below Linux's ephemeral range (32768+)."""
+    # Port 0 hands out an ephemeral port, which an outgoing Kafka connection may take before the service binds it.
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 @contextlib.contextmanager
@@ -141,18 +149,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 class Process:
     """A child process (a service under uvicorn, or a bench app), its log in a file, its memory and CPU from /proc."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, port: int) -> None:
-        self.name, self.argv, self.env, self.port = name, argv, env, port
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, port: int, root: Path = ROOT) -> None:
+        self.name, self.argv, self.env, self.port, self.root = name, argv, env, port, root
         self.log_path = log_dir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.profiled = False
 
     @classmethod
-    def service(cls, name: str, env: dict[str, str], log_dir: Path, profile: Path | None = None) -> Process:
-        """`python -m services.<name> --port P`; with `profile`, under pyinstrument (its main thread), written there as text."""
+    def service(cls, name: str, env: dict[str, str], log_dir: Path, profile: Path | None = None, root: Path = ROOT) -> Process:
+        """`python -m services.<name> --port P` in the checkout at `root`; with `profile`, under pyinstrument (its main
+        thread), written there as text."""
         port = free_port()
         wrapper = ["-m", "pyinstrument", "-i", "0.005", "-o", str(profile)] if profile is not None else []
-        process = cls(name, [sys.executable, *wrapper, "-m", f"services.{name}", "--port", str(port)], env, log_dir, port)
+        process = cls(name, [sys.executable, *wrapper, "-m", f"services.{name}", "--port", str(port)], env, log_dir, port, root)
         process.profiled = profile is not None
         return process
 
@@ -164,7 +173,7 @@ class Process:
         """Start it (log appended to its file)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self.argv, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(self.argv, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT)
 
     async def ready(self, path: str = "/readyz", timeout: float = 120.0) -> None:
         """Wait until `path` answers 200; fail with the log's tail if the process died or never answered."""

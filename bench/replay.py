@@ -25,7 +25,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, own_broker, work_dir
+from bench.common import DEFAULT_KAFKA_PORT, ROOT, Process, Report, clean_env, database, own_broker, work_dir
 from bench.workload import as_cloud_event, event_log, last_days, site_ids
 from shared.contracts import parts, reception, workshop
 from shared.kafka_admin import ensure_topics
@@ -45,6 +45,7 @@ class Options:
     seed: int = 7
     timeout: float = 3600.0
     profile: Path | None = None
+    service_root: Path = ROOT  # the checkout whose kpi service replays (another one: a before/after comparison)
 
 
 async def publish_log(bootstrap: str, options: Options) -> dict[str, Any]:
@@ -155,14 +156,15 @@ def consumer_counts(metrics_text: str) -> dict[str, float]:
     return counts
 
 
-async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: float, profile: Path | None = None) -> dict[str, Any]:
+async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: float, profile: Path | None = None,
+                     root: Path = ROOT) -> dict[str, Any]:
     """Start the KPI service on an empty database, time its replay to the end of the topics, read its memory.
 
     With `profile`, the service runs under pyinstrument (its main thread) and the profile is written there as text.
     """
     env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_KPI_DATABASE_URL=url, PITWALL_KPI_CONSUMER_GROUP=GROUP,
                     PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING")
-    kpi = Process.service("kpi", env, work / "logs", profile)
+    kpi = Process.service("kpi", env, work / "logs", profile, root)
     offsets = StoredOffsets(url)
     kpi.start()
     try:
@@ -205,7 +207,7 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     assert total == log["events"], (total, log["events"])
     bare_before = await bare_read(bootstrap, ends)
     async with database(options.db, work, "kpi") as url:
-        replay = await kpi_replay(bootstrap, url, total, work, options.timeout, options.profile)
+        replay = await kpi_replay(bootstrap, url, total, work, options.timeout, options.profile, options.service_root)
     bare_after = await bare_read(bootstrap, ends)
     bare_rate = (bare_before["events_per_second"] + bare_after["events_per_second"]) / 2
     ratio = replay["events_per_second"] / bare_rate
@@ -233,10 +235,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/replay.json"))
     parser.add_argument("--profile", type=Path, default=None, help="run the service under pyinstrument; its profile goes here")
+    parser.add_argument("--service-root", type=Path, default=ROOT,
+                        help="replay with the kpi service of another checkout (e.g. `git archive REV | tar -x -C DIR`)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: 2,000 events over 4 sites")
     args = parser.parse_args(argv)
     options = Options(events=2000 if args.smoke else args.events, sites=4 if args.smoke else args.sites, db=args.db, seed=args.seed,
-                      profile=args.profile)
+                      profile=args.profile, service_root=args.service_root.resolve())
     with own_broker(args.kafka_port) as bootstrap, work_dir("replay", args.keep) as work:
         report = asyncio.run(run(options, bootstrap, work))
     report.finish(args.json)

@@ -44,6 +44,7 @@ class Options:
     rounds: int = 2
     sites: int = 10
     dbs: list[str] = field(default_factory=lambda: ["sqlite", "postgres"])
+    profile: Path | None = None  # reception under pyinstrument, its profile written here (one per database: <kind>.txt)
 
 
 def _headers(sites: list[str], role: str = "advisor") -> dict[str, str]:
@@ -166,7 +167,8 @@ async def one_database(kind: str, options: Options, bootstrap: str, work: Path) 
     async with database(kind, work, f"write_{kind}") as url:
         env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_RECEPTION_DATABASE_URL=url, PITWALL_DATA_DIR=str(work / "data"),
                         PITWALL_RECEPTION_CONSUMER_GROUP=f"bench-reception-{kind}")
-        reception = Process.service("reception", env, work / "logs" / kind)
+        profile = options.profile.with_name(f"{options.profile.stem}-{kind}{options.profile.suffix}") if options.profile else None
+        reception = Process.service("reception", env, work / "logs" / kind, profile)
         bare_port = free_port()
         bare = Process("bare", [sys.executable, "-m", "bench.bare_app", "--database-url", url, "--port", str(bare_port)],
                        clean_env(), work / "logs" / kind, bare_port)
@@ -226,10 +228,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kafka-port", type=int, default=DEFAULT_KAFKA_PORT)
     parser.add_argument("--keep", action="store_true", help="keep the databases and service logs of the run")
     parser.add_argument("--json", type=Path, default=Path("bench/results/write_path.json"))
+    parser.add_argument("--profile", type=Path, default=None, help="run reception under pyinstrument (PATH-<db>.txt per database)")
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: 40 requests at concurrency 4, 2 s at 20/s")
     args = parser.parse_args(argv)
     options = Options(requests=args.requests, concurrency=args.concurrency, rate=args.rate, seconds=args.seconds, rounds=args.rounds,
-                      dbs=args.db or ["sqlite", "postgres"])
+                      dbs=args.db or ["sqlite", "postgres"], profile=args.profile)
     if args.smoke:
         options = Options(requests=40, concurrency=4, rate=20.0, seconds=2.0, rounds=2, sites=2, dbs=options.dbs)
     with own_broker(args.kafka_port) as bootstrap, work_dir("write", args.keep) as work:
