@@ -34,27 +34,33 @@ class Rendered:
 
 
 def _escape(value: str) -> str:
-    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
-
-
-def _line(name: str, labels: dict[str, str], value: float) -> str:
-    text = ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(labels.items()))
-    return f"{name}{{{text}}} {floatToGoString(value)}\n" if text else f"{name} {floatToGoString(value)}\n"
+    if "\\" in value or '"' in value or "\n" in value:
+        return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+    return value
 
 
 def render(families: dict[str, Family]) -> dict[str, Rendered]:
     """One site's families as text lines."""
     rendered = {}
     for name, family in families.items():
+        histogram = family.kind == "histogram"
+        keys = sorted([*family.labels, "le"] if histogram else family.labels)  # labels are written sorted by name
+        slots = [family.labels.index(k) if k != "le" else -1 for k in keys]
         lines = []
         for values, sample in family.samples:
-            labels = dict(zip(family.labels, values, strict=True))
-            if family.kind == "histogram":
+            pairs = [f'{k}="{_escape(values[i])}"' if i >= 0 else "" for k, i in zip(keys, slots, strict=True)]
+            if histogram:
+                at = slots.index(-1)
+                plain = ",".join(p for p in pairs if p)
+                before, after = ",".join(p for p in pairs[:at] if p), ",".join(p for p in pairs[at + 1:] if p)
+                head, tail = (before + "," if before else ""), ("," + after if after else "")
                 buckets, total = sample
-                lines += [_line(f"{name}_bucket", {**labels, "le": le}, count) for le, count in buckets]
-                lines += [_line(f"{name}_count", labels, buckets[-1][1]), _line(f"{name}_sum", labels, total)]
+                lines += [f'{name}_bucket{{{head}le="{le}"{tail}}} {floatToGoString(count)}\n' for le, count in buckets]
+                braces = f"{{{plain}}}" if plain else ""
+                lines.append(f"{name}_count{braces} {floatToGoString(buckets[-1][1])}\n")
+                lines.append(f"{name}_sum{braces} {floatToGoString(total)}\n")
             else:
-                lines.append(_line(name, labels, sample))
+                lines.append(f"{name}{{{','.join(pairs)}}} {floatToGoString(sample)}\n" if pairs else f"{name} {floatToGoString(sample)}\n")
         rendered[name] = Rendered(family.kind, family.help, "".join(lines))
     return rendered
 
