@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -232,7 +233,10 @@ async def background(options: Options, services: dict[str, Process], bootstrap: 
         return
     zone = auto_zone(datetime.now(UTC))  # where it is now 21:xx: today's working day is over, its events all past
     day = datetime.now(ZoneInfo(zone)).date()
-    events = next(event_log(site_ids(options.sites, "bench-direct"), [day], ros=options.ros, time_zone=zone))
+    # Enough ROs a day that the day's events last the whole run at `rate` (some 27 events an RO).
+    needed = options.rate * (options.warmup + options.seconds + 30)
+    ros = max(options.ros, math.ceil(needed / (27 * options.sites)))
+    events = next(event_log(site_ids(options.sites, "bench-direct"), [day], ros=ros, time_zone=zone))
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks=1)
     await producer.start()
     try:
