@@ -32,7 +32,7 @@ def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMe
 def figure_worker(settings: KpiSettings) -> FigureWorker | None:
     """The worker process computing the sites' figures (None: in this process, e.g. on an in-memory database)."""
     url = sync_url(settings.resolved_database_url())
-    return FigureWorker(url) if url is not None and settings.metrics_worker_process else None
+    return FigureWorker(url, settings.metrics_month_refresh_seconds) if url is not None and settings.metrics_worker_process else None
 
 
 def create_app(settings: KpiSettings | None = None) -> FastAPI:

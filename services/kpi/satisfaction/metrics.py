@@ -26,9 +26,13 @@ async def satisfaction_families(engine: AsyncEngine, site_id: str, now: float, f
     return families_of(site_id, facts, chosen, family)
 
 
-def satisfaction_families_sync(conn: Connection, site: SiteConfig, site_id: str, now: float, family: Any) -> dict[str, Any]:
-    """`satisfaction_families` on a synchronous connection, for a site whose configuration was read (a worker thread)."""
-    chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS]
+def satisfaction_families_sync(conn: Connection, site: SiteConfig, site_id: str, now: float, family: Any,
+                               kinds: tuple[str, ...] = WINDOWS) -> dict[str, Any]:
+    """`satisfaction_families` (over those of `kinds` it has) on a synchronous connection, for a site whose configuration
+    was read (a worker process)."""
+    chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS if kind in kinds]
+    if not chosen:
+        return {}
     return families_of(site_id, load_sync(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen)), chosen, family)
 
 

@@ -1,0 +1,50 @@
+"""The figures' worker: the same /metrics text as the service computes in-process; month to date at most so old."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.kpi import exposition, reader
+from services.kpi.families import site_families
+from services.kpi.metrics import site_snapshots
+from services.kpi.satisfaction.metrics import satisfaction_families
+from shared.contracts import reception as r
+from shared.db import create_engine
+from shared.migrations import upgrade_to_head
+from tests.kpi.day import Day
+from tests.kpi.harness import feed
+from tests.kpi.support import evening_zone
+
+
+def entries(text: str, site: str, window: str) -> str:
+    line = next(x for x in text.splitlines() if x.startswith(f'pitwall_kpi_vehicle_entries{{site="{site}",window="{window}"}}'))
+    return line.rsplit(" ", 1)[1]
+
+
+async def test_the_worker_renders_what_the_service_renders_and_month_to_date_waits_its_turn(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/kpi.db"
+    engine = create_engine(url)
+    await upgrade_to_head(engine, "kpi")
+    tz, day = evening_zone()
+    script = Day("site-worker", tz, day)
+    await feed(engine, [script.events()])
+    now = script.at("20:30").timestamp()
+    families = site_families("site-worker", await site_snapshots(engine, "site-worker", now))
+    families.update(await satisfaction_families(engine, "site-worker", now, exposition.Family))
+    in_process = exposition.join([exposition.render(families)])
+    reader._start(reader.sync_url(url), month_every=600)  # this process stands in for the worker process
+    try:
+        first = exposition.join([reader._rendered("site-worker", now)])
+        assert first == in_process
+        assert entries(first, "site-worker", "today") == entries(first, "site-worker", "month_to_date") == "5.0"
+
+        late = r.VehicleArrived(site_id="site-worker", occurred_at=script.at("19:00"), visit_id="V9", vehicle_id="V9", vin="VINV9")
+        await feed(engine, [[late]])
+        again = "".join(f.lines for f in reader._rendered("site-worker", now + 60).values())
+        assert entries(again, "site-worker", "today") == "6.0"  # today's figures follow every change...
+        assert entries(again, "site-worker", "month_to_date") == "5.0"  # ...month to date is under ten minutes old here
+        later = "".join(f.lines for f in reader._rendered("site-worker", now + 600).values())
+        assert entries(later, "site-worker", "month_to_date") == "6.0"
+    finally:
+        reader._month.clear()
+        await engine.dispose()
