@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import math
 import random
+import sys
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +33,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, latency_summary, own_broker, work_dir
+from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, free_port, latency_summary, own_broker, work_dir
 from bench.workload import as_cloud_event, event_log, site_ids
 from shared.auth import mint_token
 from shared.contracts import parts, reception, workshop
@@ -43,9 +45,6 @@ from tools.simulator.day import auto_zone, play
 
 SERVICES = ("reception", "workshop", "parts", "kpi")
 TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
-PROBE_SITE = "bench-probe"
-METRIC = f'pitwall_kpi_vehicle_entries{{site="{PROBE_SITE}",window="today"}} '
-PROBE_HEADER = ("ce_siteid", PROBE_SITE.encode())
 ARRIVED = ("ce_type", reception.VehicleArrived.type.encode())
 SCRAPE_EVERY = 0.05  # seconds between the starts of two scrapes while a probe is outstanding (the resolution)
 
@@ -69,8 +68,9 @@ class Options:
 class EventRate:
     """Counts the records arriving on the topics, per second (from the end of the topics when started)."""
 
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, probe_site: str) -> None:
         self._bootstrap = bootstrap
+        self._probe = ("ce_siteid", probe_site.encode())
         self.arrivals: list[float] = []
         self.probes: list[float] = []  # when each probe's event was on the topic, in order
         self._task: asyncio.Task[None] | None = None
@@ -87,7 +87,7 @@ class EventRate:
                     now = time.monotonic()
                     self.arrivals += [now] * sum(len(records) for records in batches.values())
                     self.probes += [now for records in batches.values() for record in records
-                                    if PROBE_HEADER in (record.headers or ()) and ARRIVED in (record.headers or ())]
+                                    if self._probe in (record.headers or ()) and ARRIVED in (record.headers or ())]
             finally:
                 await consumer.stop()
 
@@ -112,26 +112,34 @@ class EventRate:
 
 async def system(kind: str, bootstrap: str, work: Path, stack: contextlib.AsyncExitStack,
                  names: tuple[str, ...] = SERVICES, profile: Path | None = None) -> dict[str, Process]:
-    """The services, each on its own database, ready."""
+    """The services, each on its own database, ready (with the car maker's simulator when reception runs: the
+    simulated day submits warranty claims)."""
     processes = {}
+    oem_port, run = free_port(), uuid.uuid4().hex[:8]
     for name in names:
         url = await stack.enter_async_context(database(kind, work, name))
         prefix = f"PITWALL_{name.upper()}_"
         env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING",
-                        PITWALL_RELAY_POLL_SECONDS="0.5", **{f"{prefix}DATABASE_URL": url, f"{prefix}CONSUMER_GROUP": f"bench-{name}"})
+                        PITWALL_RELAY_POLL_SECONDS="0.5", PITWALL_RECEPTION_OEM_BASE_URL=f"http://127.0.0.1:{oem_port}",
+                        **{f"{prefix}DATABASE_URL": url, f"{prefix}CONSUMER_GROUP": f"bench-{name}-{run}"})
         processes[name] = Process.service(name, env, work / "logs", profile if name == "kpi" else None)
+    if "reception" in processes:
+        hook = f"{processes['reception'].url}/warranty/webhooks/oem"
+        processes["oem-simulator"] = Process("oem-simulator", [sys.executable, "-m", "tools.oem_simulator", "--port", str(oem_port)],
+                                             clean_env(PITWALL_OEM_SIM_WEBHOOK_URL=hook, PITWALL_LOG_LEVEL="WARNING"), work / "logs",
+                                             oem_port)
     for process in processes.values():
         process.start()
         stack.callback(process.stop)
-    for process in processes.values():
-        await process.ready()
+    for name, process in processes.items():
+        await process.ready("/healthz" if name == "oem-simulator" else "/readyz")
     return processes
 
 
-async def probe_vehicles(client: httpx.AsyncClient, count: int) -> tuple[dict[str, str], list[str]]:
+async def probe_vehicles(client: httpx.AsyncClient, count: int, probe_site: str) -> tuple[dict[str, str], list[str]]:
     """The probe site, a customer and `count` vehicles (each arrives once); returns the advisor's headers and vehicle ids."""
     def headers(role: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_token(DEV_JWT_SECRET, 'bench', [role], [PROBE_SITE], timedelta(hours=6))}"}
+        return {"Authorization": f"Bearer {mint_token(DEV_JWT_SECRET, 'bench', [role], [probe_site], timedelta(hours=6))}"}
 
     async def created(response: Any) -> dict[str, Any]:
         answer = await response
@@ -140,15 +148,15 @@ async def probe_vehicles(client: httpx.AsyncClient, count: int) -> tuple[dict[st
         return dict(answer.json())
 
     await created(client.post("/sites", headers=headers("manager"), json={
-        "site_id": PROBE_SITE, "name": "probe", "time_zone": "UTC", "labour_rate": "380", "technician_cost_rate": "120",
+        "site_id": probe_site, "name": "probe", "time_zone": "UTC", "labour_rate": "380", "technician_cost_rate": "120",
         "tax_rate": "0.13", "opening_hours": [{"weekday": d, "opens": "00:00", "closes": "23:59"} for d in range(7)]}))
     advisor = headers("advisor")
-    customer = await created(client.post(f"/sites/{PROBE_SITE}/customers", headers=advisor,
+    customer = await created(client.post(f"/sites/{probe_site}/customers", headers=advisor,
                                          json={"name": "Probe", "phone": "+86 13900000000"}))
     rng = random.Random(11)
     vehicles = []
     for n in range(count):
-        vehicle = await created(client.post(f"/sites/{PROBE_SITE}/vehicles", headers=advisor, json={
+        vehicle = await created(client.post(f"/sites/{probe_site}/vehicles", headers=advisor, json={
             "vin": catalog.vin(rng), "plate": f"P{n:07d}", "make": "Toyota", "model": "Corolla", "year": 2023,
             "customer_id": customer["id"]}))
         vehicles.append(str(vehicle["id"]))
@@ -162,15 +170,17 @@ def _sample(metrics_text: str, name: str) -> float | None:
     return None
 
 
-def entries(metrics_text: str) -> int | None:
-    """The probe site's vehicle entries today, as /metrics shows them (None: not shown yet)."""
-    at = metrics_text.find(METRIC)
+def entries(metrics_text: str, site: str) -> int | None:
+    """A site's vehicle entries today, as /metrics shows them (None: not shown yet)."""
+    metric = f'pitwall_kpi_vehicle_entries{{site="{site}",window="today"}} '
+    at = metrics_text.find(metric)
     if at < 0:
         return None
-    return int(float(metrics_text[at + len(METRIC):].split("\n", 1)[0]))
+    return int(float(metrics_text[at + len(metric):].split("\n", 1)[0]))
 
 
-async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], vehicles: list[str], interval: float) -> dict[str, Any]:
+async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], vehicles: list[str], interval: float,
+                  site: str) -> dict[str, Any]:
     """Send the probes on a fixed schedule; scrape /metrics while one is outstanding."""
     ok_at: dict[int, float] = {}
     seen_at: dict[int, float] = {}
@@ -180,7 +190,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
     done = asyncio.Event()
     async with httpx.AsyncClient(base_url=kpi.url, timeout=30) as kpi_client, \
             httpx.AsyncClient(base_url=reception_url, timeout=30) as client:
-        while entries((await kpi_client.get("/metrics", params={"site": PROBE_SITE})).text) != 0:  # known, nothing counted yet
+        while entries((await kpi_client.get("/metrics", params={"site": site})).text, site) != 0:  # known, nothing counted yet
             await asyncio.sleep(0.2)
 
         async def watch() -> None:
@@ -190,17 +200,17 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
                     continue
                 await asyncio.sleep(max(0.0, (started[-1] if started else 0.0) + SCRAPE_EVERY - time.monotonic()))
                 began = time.monotonic()
-                text = (await kpi_client.get("/metrics", params={"site": PROBE_SITE})).text
+                text = (await kpi_client.get("/metrics", params={"site": site})).text
                 now = time.monotonic()
                 scrapes.append(now - began)
                 started.append(began)
                 sizes.append(len(text))
-                for k in range(len(seen_at) + 1, (entries(text) or 0) + 1):
+                for k in range(len(seen_at) + 1, (entries(text, site) or 0) + 1):
                     seen_at[k] = now
 
         async def probe(k: int, vehicle: str, due: float) -> None:
             await asyncio.sleep(max(0.0, due - time.monotonic()))
-            response = await client.post(f"/sites/{PROBE_SITE}/arrivals", headers={**advisor, "Idempotency-Key": f"probe-{k}"},
+            response = await client.post(f"/sites/{site}/arrivals", headers={**advisor, "Idempotency-Key": f"{site}-{k}"},
                                          json={"vehicle_id": vehicle})
             if response.status_code != 201:
                 raise RuntimeError(f"probe {k}: {response.status_code} {response.text[:300]}")
@@ -256,19 +266,20 @@ async def background(options: Options, services: dict[str, Process], bootstrap: 
 async def run(options: Options, bootstrap: str, work: Path) -> Report:
     """Start the system and the load, measure the probes; returns the report (not yet printed)."""
     report = Report("freshness (benchmark 2)", {**options.__dict__})
+    probe_site = f"bench-probe-{uuid.uuid4().hex[:8]}"  # its own: a broker may hold an earlier run's probes
     async with contextlib.AsyncExitStack() as stack:
         services = await system(options.db, bootstrap, work, stack, SERVICES if options.load == "api" else ("reception", "kpi"),
                                 options.profile)
         async with httpx.AsyncClient(base_url=services["reception"].url, timeout=30) as client:
-            advisor, vehicles = await probe_vehicles(client, max(1, int(options.seconds / options.probe_interval)))
-        async with EventRate(bootstrap) as rate:
+            advisor, vehicles = await probe_vehicles(client, max(1, int(options.seconds / options.probe_interval)), probe_site)
+        async with EventRate(bootstrap, probe_site) as rate:
             load = asyncio.create_task(background(options, services, bootstrap))
             await asyncio.sleep(options.warmup)
             if load.done():
                 load.result()
                 raise RuntimeError("the background load was over before the probes started: raise --sites or lower --speed/--rate")
             kpi_cpu = services["kpi"].cpu_seconds()
-            result = await measure(services["kpi"], services["reception"].url, advisor, vehicles, options.probe_interval)
+            result = await measure(services["kpi"], services["reception"].url, advisor, vehicles, options.probe_interval, probe_site)
             kpi_cpu = services["kpi"].cpu_seconds() - kpi_cpu
             background_done = load.done()
             load.cancel()

@@ -74,3 +74,4 @@ async def test_freshness_direct_load_smoke(bench_kafka: str, tmp_path: Path) -> 
     assert figures["probes"] == figures["count"] == 4
     assert 10 <= figures["events_per_second"]["mean"] <= 30  # the steady rate asked for, give or take a second's edges
     assert figures["full_metrics_bytes"] > figures["metrics_bytes"] > 0  # every site's figures, and the probe site's alone
+
