@@ -300,6 +300,19 @@ class ClockingAdjustmentFact(Table, table=True):
     adjusted_at: datetime = _time(nullable=False)
 
 
+class StaleClockFact(Table, table=True):
+    """A clock the workshop flagged stale (once per condition); whether it still runs is read from the clock intervals."""
+
+    __tablename__ = "kpi_stale_clock"
+    site_id: str = _key(100)
+    flag_id: str = _key(400)  # kind, technician, job and `since` (UTC): the workshop's condition
+    technician_id: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    job_id: str | None = Field(default=None, max_length=200)
+    since: datetime = _time(nullable=False)
+    flagged_at: datetime | None = _time()
+
+
 class QcResultFact(Table, table=True):
     __tablename__ = "kpi_qc_result"
     __table_args__ = (Index("ix_kpi_qc_at", "site_id", "at"),)
@@ -407,7 +420,7 @@ PROJECTION_TABLES = [
     SiteFact, TechnicianFact, BayFact, BayStatusFact, VisitFact, RepairOrderFact, JobLineFact, InvoiceFact,
     AppointmentFact, JobFact, JobMarkFact, JobIntervalFact, BayHoldFact, AttendanceMarkFact, AttendanceIntervalFact,
     ClockingAdjustmentFact, QcResultFact, PartsRequestFact, PartsRequestLineFact, PartsIssueLineFact, BackorderFact,
-    StockFlagFact,
+    StockFlagFact, StaleClockFact,
 ]
 
 
