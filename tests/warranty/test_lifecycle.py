@@ -39,7 +39,7 @@ async def test_a_claim_from_invoice_to_payment_over_http(database_url: str, kafk
                                     "sold_hours": "1.5", "actual_hours": "2"}]
         assert sorted((c["technician_id"], c["hours"]) for c in claim["time_cards"]) == [("T-7", "1.5"), ("T-9", "0.5")]
         assert claim["parts"] == [{"part_number": "06H121026", "quantity": "1", "unit_price": "180.00", "amount": "180.00", "causal": False}]
-        assert claim["sublet"] == [{"description": "Coolant disposal", "amount": "40.00"}]
+        assert claim["sublet"] == [{"description": "Coolant disposal", "amount": "40.00", "invoice_ref": None}]
         assert claim["amounts"] == {"labour": "450.00", "parts": "180.00", "sublet": "40.00", "total": "670.00"}
         assert (claim["complaint"], claim["cause"], claim["correction"]) == ("Coolant leak under the engine", "", "Replace water pump")
         assert claim["repaired_at"] == done.ro["ready_at"]

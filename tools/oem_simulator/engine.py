@@ -145,7 +145,8 @@ class Simulator:
                 f"returned for correction", state=existing.status.value, allowed=[RESUBMITTABLE.value],
             )
         open_campaigns = [c.campaign_number for c in self.recalls.open_for(claim.vin)]
-        problems = claim_problems(claim, utcnow().date(), self.settings.submission_deadline_days, open_campaigns)
+        problems = claim_problems(claim, utcnow().date(), self.settings.submission_deadline_days, open_campaigns,
+                                  waiver_allowed=self.settings.causal_part_waiver_allowed)
         if problems:
             self.record(kind, claim.claim_id, vin, "invalid", 422)
             raise ProblemError(

@@ -31,7 +31,9 @@ def total_sold_hours(claim: ClaimCreate) -> Decimal:
     return claim.sold_hours + sum((op.sold_hours for op in claim.additional_labour), Decimal("0"))
 
 
-def claim_problems(claim: ClaimCreate, today: date, deadline_days: int, open_campaigns: Collection[str]) -> list[Reason]:
+def claim_problems(
+    claim: ClaimCreate, today: date, deadline_days: int, open_campaigns: Collection[str], *, waiver_allowed: bool = True
+) -> list[Reason]:
     """Everything wrong with a claim, in field order; empty when it may be taken in."""
     found: list[Reason] = []
 
@@ -52,8 +54,7 @@ def claim_problems(claim: ClaimCreate, today: date, deadline_days: int, open_cam
     if claim.failure_date is not None and claim.failure_date > claim.repair_opened_on:
         add("failure_date", "failure_after_repair_opened", "the failure date is after the repair was opened")
     if claim.campaign_number is None:
-        if not claim.causal_part_number:
-            add("causal_part_number", "causal_part_missing", "a causal part number is required unless the claim is for a campaign")
+        found += _causal_part_problems(claim, waiver_allowed)
         for field in ("condition_code", "defect_code"):
             if not getattr(claim, field):
                 add(field, "code_missing", f"{field.replace('_', ' ')} is required unless the claim is for a campaign")
@@ -63,6 +64,30 @@ def claim_problems(claim: ClaimCreate, today: date, deadline_days: int, open_cam
         if not getattr(claim, field):
             add(field, "text_missing", f"the {field} text is empty")
     found += _amount_problems(claim)
+    return found
+
+
+def _causal_part_problems(claim: ClaimCreate, waiver_allowed: bool) -> list[Reason]:
+    """A causal part, or for a labour-only claim (no parts) a waiver with its reason."""
+    if not claim.causal_part_waived:
+        if claim.causal_part_number:
+            return []
+        return [Reason(field="causal_part_number", code="causal_part_missing",
+                       message="a causal part number is required unless the claim is for a campaign or waives it (labour only)")]
+
+    def refused(code: str, message: str) -> Reason:
+        return Reason(field="causal_part_waived", code=code, message=message)
+
+    if not waiver_allowed:
+        return [refused("causal_part_waiver_not_allowed", "labour-only claims (without a causal part) are not accepted")]
+    found = []
+    if claim.parts:
+        found.append(refused("causal_part_waiver_with_parts", "a claim with parts cannot waive the causal part: flag the part that failed"))
+    if claim.causal_part_number:
+        found.append(refused("causal_part_waiver_conflict", "the claim names a causal part and waives it"))
+    if not (claim.causal_part_waiver_reason or "").strip():
+        found.append(Reason(field="causal_part_waiver_reason", code="text_missing",
+                            message="a claim waiving the causal part must say why no part was needed"))
     return found
 
 

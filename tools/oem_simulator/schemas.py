@@ -50,6 +50,7 @@ class SubletLine(_Input):
 
     description: Text = Field(min_length=1)
     amount: Money
+    invoice_ref: Code | None = None
 
 
 class ClaimAmounts(_Input):
@@ -82,6 +83,9 @@ class ClaimCreate(_Input):
     additional_labour: list[LabourOperation] = Field(default_factory=list, max_length=50)
     time_cards: list[TimeCard] = Field(default_factory=list, max_length=50)
     causal_part_number: Code | None = None
+    # a labour-only claim: no part failed (a reflash, an adjustment), the dealer says why
+    causal_part_waived: bool = False
+    causal_part_waiver_reason: Text | None = None
     complaint: Text = ""
     cause: Text = ""
     correction: Text = ""

@@ -45,6 +45,8 @@ class OemSimulatorSettings(BaseSettings):
     authorisation_required_above: Decimal | None = Decimal("2000")
     warranty_max_mileage: int | None = 150_000
     labour_rate_cap: Decimal | None = None
+    # labour-only claims: a claim without parts may waive the causal part with a reason
+    causal_part_waiver_allowed: bool = True
 
     recalls_file: Path = HERE / "recalls.json"
 

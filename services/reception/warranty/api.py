@@ -79,11 +79,14 @@ async def get_claim(claim_id: str, request: Request, response: Response, princip
 async def correct_claim(
     claim_id: str, body: ClaimUpdate, request: Request, response: Response, principal: Principal = Depends(CLERK)
 ) -> ClaimRead:
-    """Correct a draft, validated or returned claim (If-Match honoured); it is validated again at once."""
+    """Correct a draft, validated or returned claim (If-Match honoured): its fields, parts and sublet lines, the causal
+    part or its waiver; the claimed amount is recomputed and the claim validated again at once."""
     changes = body.model_dump(exclude_unset=True, exclude={"occurred_at"})
-    for required in ("mileage_out", "labour_op_code", "complaint", "cause", "correction", "condition_code", "defect_code"):
+    for required in ("mileage_out", "labour_op_code", "complaint", "cause", "correction", "condition_code", "defect_code",
+                     "parts", "sublet"):
         if required in changes and changes[required] is None:
-            raise ProblemError(422, "Invalid input", f"{required} cannot be cleared", type_="/problems/validation")
+            hint = ": send [] to remove every line" if required in ("parts", "sublet") else ""
+            raise ProblemError(422, "Invalid input", f"{required} cannot be cleared{hint}", type_="/problems/validation")
     return await _claim_write(request, response, principal, claim_id, body.occurred_at,
                               lambda uow, site, profile, claim, at: claims.correct(uow, site, profile, claim, changes, at))
 

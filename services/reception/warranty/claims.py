@@ -17,6 +17,7 @@ from services.reception.domain.repair_order import LineStatus, default_pay_type
 from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from services.reception.warranty import clock
+from services.reception.warranty.domain.correction import PartLine, corrected
 from services.reception.warranty.domain.drafting import InvoicedRepair, WarrantyLine, WarrantyPart, drafts
 from services.reception.warranty.domain.lifecycle import EDITABLE, ClaimAction, require
 from services.reception.warranty.domain.rules import ClaimContent, OemRules, Sublet, TimeCard, problems
@@ -34,7 +35,7 @@ from shared.uow import UnitOfWork
 
 def rules_of(profile: OemProfile) -> OemRules:
     """The OEM rules checked on our side."""
-    return OemRules(profile.submission_deadline_days, profile.authorisation_required_above)
+    return OemRules(profile.submission_deadline_days, profile.authorisation_required_above, profile.causal_part_waiver)
 
 
 def today_at(site: Site) -> date:
@@ -127,13 +128,14 @@ async def _revise(
 async def correct(
     uow: UnitOfWork, site: Site, profile: OemProfile, claim: WarrantyClaim, changes: dict[str, Any], at: datetime
 ) -> None:
-    """The clerk corrects the claim (a returned claim goes back to draft or validated)."""
+    """The clerk corrects the claim (a returned claim goes back to draft or validated); 422 naming a contradiction."""
     require(ClaimStatus(claim.status), ClaimAction.CORRECT, claim.pending_submission_id is not None)
-    content = content_of(claim)
-    if "labour_op_code" in changes:
-        main, *more = content.labour
-        content = dataclasses.replace(content, labour=[dataclasses.replace(main, op_code=changes.pop("labour_op_code")), *more])
-    content = dataclasses.replace(content, **changes)
+    changes = dict(changes)
+    if "parts" in changes:
+        changes["parts"] = [PartLine(**line) for line in changes["parts"]]
+    if "sublet" in changes:
+        changes["sublet"] = [Sublet(**line) for line in changes["sublet"]]
+    content = corrected(content_of(claim), changes, rules_of(profile))
     await _revise(uow, site, profile, claim, await _with_current_hours(uow, claim, content), at)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict, ValidationError
 
-from services.reception.warranty.domain.rules import ClaimContent
+from services.reception.warranty.domain.rules import ClaimContent, Sublet
 from services.reception.warranty.profile import OemProfile
 from shared.contracts.warranty import ClaimProblem
 
@@ -109,7 +109,7 @@ def claim_document(claim_id: str, currency: str, content: ClaimContent) -> dict[
     hours: dict[str, Decimal] = {}
     for card in content.time_cards:
         hours[card.technician_id] = hours.get(card.technician_id, Decimal("0")) + card.hours
-    return {
+    document: dict[str, Any] = {
         "dealer_code": content.dealer_code, "claim_id": claim_id, "vin": content.vin, "ro_number": content.ro_number,
         "mileage_in": content.mileage_in, "mileage_out": content.mileage_out,
         "repair_opened_on": content.repair_opened_on.isoformat(), "repair_closed_on": content.repair_closed_on.isoformat(),
@@ -128,11 +128,22 @@ def claim_document(claim_id: str, currency: str, content: ClaimContent) -> dict[
             {"part_number": p.part_number, "quantity": _num(p.quantity), "unit_price": _num(p.unit_price),
              "causal": p.part_number == content.causal_part_number} for p in content.parts
         ],
-        "sublet": [{"description": s.description, "amount": _num(s.amount)} for s in content.sublet],
+        "sublet": [_sublet(s) for s in content.sublet],
         "campaign_number": content.campaign_number, "authorisation_number": content.authorisation_number,
         "amounts": {"labour": _num(amounts.labour), "parts": _num(amounts.parts), "sublet": _num(amounts.sublet),
                     "total": _num(amounts.total), "currency": currency},
     }
+    # absent unless used, so the document of a claim without them stays the same (its hash guards resubmission)
+    if content.causal_part_waived:
+        document |= {"causal_part_waived": True, "causal_part_waiver_reason": content.causal_part_waiver_reason}
+    return document
+
+
+def _sublet(line: Sublet) -> dict[str, str]:
+    found = {"description": line.description, "amount": _num(line.amount)}
+    if line.invoice_ref is not None:
+        found["invoice_ref"] = line.invoice_ref
+    return found
 
 
 def _num(value: Decimal) -> str:

@@ -27,6 +27,8 @@ class OemProfile(BaseModel):
     authorisation_required_above: Decimal | None = Decimal("2000")
     currency: str = "CNY"
     auto_submit: bool = False
+    # labour-only claims: the clerk may waive the causal part of a claim without parts, saying why
+    causal_part_waiver: bool = True
 
     @property
     def connected(self) -> bool:
@@ -48,3 +50,4 @@ class OemSiteOverride(BaseModel):
     authorisation_required_above: Decimal | None = Field(default=None, ge=0)
     currency: str | None = Field(default=None, min_length=3, max_length=3)
     auto_submit: bool | None = None
+    causal_part_waiver: bool | None = None

@@ -22,10 +22,11 @@ def content_of(claim: WarrantyClaim) -> ClaimContent:
                 for x in claim.labour],
         labour_rate=claim.labour_rate,
         time_cards=[TimeCard(x["technician_id"], x["job_line_id"], Decimal(x["hours"])) for x in claim.time_cards],
-        causal_part_number=claim.causal_part_number, complaint=claim.complaint, cause=claim.cause,
+        causal_part_number=claim.causal_part_number, causal_part_waived=claim.causal_part_waived,
+        causal_part_waiver_reason=claim.causal_part_waiver_reason, complaint=claim.complaint, cause=claim.cause,
         correction=claim.correction, condition_code=claim.condition_code, defect_code=claim.defect_code,
         parts=[Part(x["part_number"], Decimal(x["quantity"]), Decimal(x["unit_price"])) for x in claim.parts],
-        sublet=[Sublet(x["description"], Decimal(x["amount"])) for x in claim.sublet],
+        sublet=[Sublet(x["description"], Decimal(x["amount"]), x.get("invoice_ref")) for x in claim.sublet],
         campaign_number=claim.campaign_number, authorisation_number=claim.authorisation_number,
     )
 
@@ -47,10 +48,11 @@ def content_columns(content: ClaimContent) -> dict[str, Any]:
         "labour_rate": content.labour_rate,
         "time_cards": [{"technician_id": x.technician_id, "job_line_id": x.job_line_id, "hours": _text(x.hours)}
                        for x in content.time_cards],
-        "causal_part_number": content.causal_part_number, "complaint": content.complaint, "cause": content.cause,
+        "causal_part_number": content.causal_part_number, "causal_part_waived": content.causal_part_waived,
+        "causal_part_waiver_reason": content.causal_part_waiver_reason, "complaint": content.complaint, "cause": content.cause,
         "correction": content.correction, "condition_code": content.condition_code, "defect_code": content.defect_code,
         "parts": [{"part_number": x.part_number, "quantity": _text(x.quantity), "unit_price": _text(x.unit_price)} for x in content.parts],
-        "sublet": [{"description": x.description, "amount": _text(x.amount)} for x in content.sublet],
+        "sublet": [{"description": x.description, "amount": _text(x.amount), "invoice_ref": x.invoice_ref} for x in content.sublet],
         "campaign_number": content.campaign_number, "authorisation_number": content.authorisation_number,
         "claimed_amount": content.amounts().total,
     }

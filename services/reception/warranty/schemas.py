@@ -4,26 +4,55 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
-from services.reception.schemas.common import Code, LongText, Mileage, Note, Timed
+from services.reception.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
 from shared.contracts.warranty import ClaimProblem, ClaimStatus
 
 
+# within what the OEM's API takes
+ClaimMoney = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="money, not negative, at most 2 decimals")]
+PartQuantity = Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=3, description="more than zero, at most 3 decimals")]
+
+
+class PartLineUpdate(Input):
+    """A parts line of the claim."""
+
+    part_number: Code
+    quantity: PartQuantity
+    unit_price: ClaimMoney
+    causal: StrictBool = Field(default=False, description="this part failed (the causal part); one part number at most")
+
+
+class SubletLineUpdate(Input):
+    """A sublet line of the claim: work bought from a third party."""
+
+    description: Name
+    amount: ClaimMoney
+    invoice_ref: Code | None = Field(default=None, description="the third party's invoice number")
+
+
 class ClaimUpdate(Timed):
-    """A correction: only the fields sent change (null clears an optional one)."""
+    """A correction: only the fields sent change (null clears an optional one; `parts` and `sublet` replace all lines)."""
 
     mileage_out: Mileage | None = None
     failure_date: date | None = None
     labour_op_code: Code | None = None
     causal_part_number: Code | None = Field(default=None, description="the part that failed (one of the claim's parts)")
+    causal_part_waived: StrictBool = Field(
+        default=False, description="true: a labour-only claim, no part failed (needs causal_part_waiver_reason and no parts); "
+        "false, or naming a causal part, ends the waiver")
+    causal_part_waiver_reason: LongText | None = Field(default=None, description="why the repair needed no part")
     complaint: LongText | None = None
     cause: LongText | None = None
     correction: LongText | None = None
     condition_code: Code | None = None
     defect_code: Code | None = None
     authorisation_number: Code | None = Field(default=None, description="the OEM's prior authorisation")
+    parts: list[PartLineUpdate] | None = Field(default=None, max_length=200, description="every parts line of the claim")
+    sublet: list[SubletLineUpdate] | None = Field(default=None, max_length=50, description="every sublet line of the claim")
 
 
 class ClaimSubmit(Timed):
@@ -59,6 +88,7 @@ class PartRead(BaseModel):
 class SubletRead(BaseModel):
     description: str
     amount: Decimal
+    invoice_ref: str | None
 
 
 class AmountsRead(BaseModel):
@@ -114,6 +144,8 @@ class ClaimRead(ClaimSummary):
     actual_hours: Decimal
     time_cards: list[TimeCardRead]
     causal_part_number: str | None
+    causal_part_waived: bool
+    causal_part_waiver_reason: str | None
     complaint: str
     cause: str
     correction: str

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Date, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, Date, Index, Text, UniqueConstraint, false
 from sqlmodel import Field
 
 from services.reception.db import DecimalType, Table
@@ -60,13 +60,15 @@ class WarrantyClaim(Table, table=True):
     labour_rate: Decimal = _dec()
     time_cards: list[dict[str, Any]] = _json()  # [{technician_id, job_line_id, hours}]
     causal_part_number: str | None = Field(default=None, max_length=40)
+    causal_part_waived: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    causal_part_waiver_reason: str | None = Field(default=None, max_length=1000)
     complaint: str = Field(default="", max_length=2000)
     cause: str = Field(default="", max_length=2000)
     correction: str = Field(default="", max_length=2000)
     condition_code: str = Field(default="", max_length=40)
     defect_code: str = Field(default="", max_length=40)
     parts: list[dict[str, Any]] = _json()  # [{part_number, quantity, unit_price}]
-    sublet: list[dict[str, Any]] = _json()  # [{description, amount}]
+    sublet: list[dict[str, Any]] = _json()  # [{description, amount, invoice_ref}]
     campaign_number: str | None = Field(default=None, max_length=40)
     authorisation_number: str | None = Field(default=None, max_length=40)
     claimed_amount: Decimal = _dec()

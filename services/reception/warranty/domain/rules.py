@@ -54,10 +54,11 @@ class Part:
 
 @dataclass(frozen=True)
 class Sublet:
-    """Work bought from a third party."""
+    """Work bought from a third party (`invoice_ref`: the third party's invoice)."""
 
     description: str
     amount: Decimal
+    invoice_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class ClaimContent:
     labour_rate: Decimal
     time_cards: list[TimeCard] = field(default_factory=list)
     causal_part_number: str | None = None
+    # a labour-only repair (a reflash, an adjustment): no part failed, the clerk says why
+    causal_part_waived: bool = False
+    causal_part_waiver_reason: str | None = None
     complaint: str = ""
     cause: str = ""
     correction: str = ""
@@ -125,6 +129,7 @@ class OemRules:
 
     submission_deadline_days: int
     authorisation_required_above: Decimal | None
+    causal_part_waiver_allowed: bool = True
 
 
 def problems(claim: ClaimContent, rules: OemRules, today: date) -> list[ClaimProblem]:
@@ -156,7 +161,7 @@ def problems(claim: ClaimContent, rules: OemRules, today: date) -> list[ClaimPro
         if not getattr(claim, name).strip():
             add(name, "text_missing", f"the {name} text is empty (the 3C: complaint, cause, correction)")
     if claim.campaign_number is None:
-        _causal_part_problems(claim, add)
+        _causal_part_problems(claim, rules, add)
         for name in ("condition_code", "defect_code"):
             if not getattr(claim, name).strip():
                 add(name, "code_missing", f"the {name.replace('_', ' ')} is missing")
@@ -168,10 +173,44 @@ def problems(claim: ClaimContent, rules: OemRules, today: date) -> list[ClaimPro
     return found
 
 
-def _causal_part_problems(claim: ClaimContent, add: Callable[[str, str, str], None]) -> None:
+def waiver_refusal(claim: ClaimContent, rules: OemRules) -> ClaimProblem | None:
+    """Why the claim may not go without a causal part; None when its waiver holds or it waives nothing."""
+    if not claim.causal_part_waived:
+        return None
+
+    def refused(code: str, message: str) -> ClaimProblem:
+        return ClaimProblem(field="causal_part_waived", code=code, message=message)
+
+    if not rules.causal_part_waiver_allowed:
+        return refused("causal_part_waiver_not_allowed",
+                       "the site's OEM takes no claim without a causal part (no labour-only claims): flag the part that failed")
+    if claim.campaign_number is not None:
+        return refused("causal_part_waiver_on_campaign",
+                       f"a campaign claim ({claim.campaign_number}) needs no causal part: there is nothing to waive")
+    if claim.parts:
+        numbers = ", ".join(sorted({p.part_number for p in claim.parts}))
+        return refused("causal_part_waiver_with_parts",
+                       f"the claim has parts ({numbers}): a claim with parts cannot waive its causal part; flag the part that failed")
+    if not (claim.causal_part_waiver_reason or "").strip():
+        return refused("causal_part_waiver_reason_missing",
+                       "a claim without a causal part needs the reason no part was needed (e.g. software reflash, adjustment)")
+    return None
+
+
+def _causal_part_problems(claim: ClaimContent, rules: OemRules, add: Callable[[str, str, str], None]) -> None:
+    if claim.causal_part_waived:
+        refusal = waiver_refusal(claim, rules)
+        if refusal is not None:
+            add(refusal.field, refusal.code, refusal.message)
+        return
     numbers = sorted({p.part_number for p in claim.parts})
     if not claim.causal_part_number:
-        hint = f" (one of: {', '.join(numbers)})" if numbers else " (no part was issued to this job)"
+        if numbers:
+            hint = f" (one of: {', '.join(numbers)})"
+        elif rules.causal_part_waiver_allowed:
+            hint = " (no part was issued to this job: for a labour-only repair, waive the causal part and say why)"
+        else:
+            hint = " (no part was issued to this job)"
         add("causal_part_number", "causal_part_missing", f"no causal part: flag the part that failed{hint}")
     elif claim.causal_part_number not in numbers:
         add("causal_part_number", "causal_part_not_on_claim",
