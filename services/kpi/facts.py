@@ -31,6 +31,7 @@ from services.kpi.db import (
     QcResultFact,
     RepairOrderFact,
     SiteFact,
+    StaleClockFact,
     StockFlagFact,
     TechnicianFact,
     VisitFact,
@@ -82,7 +83,7 @@ def statement(name: str) -> Any:
 # Every statement of a facts read is built once, on bound parameters (:site, :lo, :hi, :at), so a read only binds values:
 # building and compiling these expressions each time cost more than running them.
 SITE = bindparam("site", type_=String())
-LO, HI, AT = (bindparam(name, type_=UtcDateTime()) for name in ("lo", "hi", "at"))
+LO, HI, AT, DAY_BACK = (bindparam(name, type_=UtcDateTime()) for name in ("lo", "hi", "at", "day_back"))
 
 
 @cache
@@ -158,11 +159,39 @@ def _statements() -> dict[str, Any]:
             func.coalesce(visit.c.arrived_at, visit.c.ro_arrived_at).is_not(None)),
         "technicians": select(tech.c.technician_id, tech.c.name).where(tech.c.site_id == SITE),
         "bays": select(bay.c.bay_id, bay.c.name).where(bay.c.site_id == SITE),
+        **_now_statements(),
+    }
+
+
+def _open_at(table: Any) -> Any:
+    return or_(table.c.end.is_(None), table.c.end > AT)
+
+
+def _now_statements() -> dict[str, Any]:
+    """What is going on at :at: flagged clocks that may still run, open parts requests of ROs in progress, arrivals of the
+    last day with the RO opened on them."""
+    flag, ivl, att = _t(StaleClockFact), _t(JobIntervalFact), _t(AttendanceIntervalFact)
+    ro, req, visit = _t(RepairOrderFact), _t(PartsRequestFact), _t(VisitFact)
+    clock_runs = select(ivl.c.job_id).where(ivl.c.site_id == flag.c.site_id, ivl.c.job_id == flag.c.job_id,
+                                            ivl.c.technician_id == flag.c.technician_id, _open_at(ivl)).exists()
+    shift_runs = select(att.c.technician_id).where(att.c.site_id == flag.c.site_id, att.c.technician_id == flag.c.technician_id,
+                                                   att.c.series == "shift", _open_at(att)).exists()
+    in_progress = and_(ro.c.opened_at <= AT, *(or_(c.is_(None), c > AT) for c in (ro.c.ready_at, ro.c.delivered_at, ro.c.cancelled_at)))
+    ro_of_visit = and_(ro.c.site_id == visit.c.site_id, ro.c.repair_order_id == visit.c.repair_order_id)
+    return {
+        "stale_flags": select(flag).where(flag.c.site_id == SITE, flag.c.flagged_at <= AT, or_(
+            and_(flag.c.job_id.is_not(None), clock_runs), and_(flag.c.job_id.is_(None), shift_runs))),
+        "ro_parts_requests": select(req).join(ro, and_(ro.c.site_id == req.c.site_id, ro.c.repair_order_id == req.c.repair_order_id))
+        .where(req.c.site_id == SITE, in_progress, req.c.requested_at <= AT,
+               or_(req.c.fully_issued_at.is_(None), req.c.fully_issued_at > AT)),
+        "queued_visits": select(visit.c.visit_id, visit.c.arrived_at, ro.c.opened_at).select_from(visit.outerjoin(ro, ro_of_visit))
+        .where(visit.c.site_id == SITE, visit.c.arrived_at >= DAY_BACK, visit.c.arrived_at <= AT),
     }
 
 
 def _params(site_id: str, start: float, end: float, now: float) -> dict[str, Any]:
-    return {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(min(end, now))}
+    at = min(end, now)
+    return {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(at), "day_back": dt(at - 86400)}
 
 
 async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: float, now: float) -> m.Facts:
@@ -216,6 +245,12 @@ def facts_from_rows(rows: dict[str, list[Any]]) -> m.Facts:
                           for r in rows["appointments"]]
     facts.technician_names = {r["technician_id"]: r["name"] or "" for r in rows["technicians"]}
     facts.bay_names = {r["bay_id"]: r["name"] or "" for r in rows["bays"]}
+    facts.stale_flags = [m.StaleFlag(r["technician_id"], r["kind"], r["job_id"], ts(r["since"]), ts(r["flagged_at"]))  # type: ignore[arg-type]
+                         for r in rows["stale_flags"]]
+    facts.ro_parts_requests = [m.RoPartsRequest(r["request_id"], r["repair_order_id"], r["job_id"], ts(r["requested_at"]),  # type: ignore[arg-type]
+                                                ts(r["fully_issued_at"])) for r in rows["ro_parts_requests"]]
+    facts.queued_visits = [m.QueuedVisit(r["visit_id"], ts(r["arrived_at"]), ts(r["opened_at"]))  # type: ignore[arg-type]
+                           for r in rows["queued_visits"]]
     return facts
 
 

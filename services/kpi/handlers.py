@@ -6,6 +6,7 @@ A handler only records what its event means in a `Changes`; `project_batch` writ
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,6 +26,7 @@ from services.kpi.db import (
     QcResultFact,
     RepairOrderFact,
     SiteFact,
+    StaleClockFact,
     StockFlagFact,
     TechnicianFact,
     VisitFact,
@@ -252,6 +254,14 @@ def clocking_adjusted(c: Changes, e: w.ClockingAdjusted) -> None:
         corrected_start=e.corrected_start, corrected_end=e.corrected_end, adjusted_at=e.occurred_at)
 
 
+def stale_clock_flagged(c: Changes, e: w.StaleClockFlagged) -> None:
+    since = e.since.astimezone(UTC)
+    flag_id = f"{e.kind.value}|{e.technician_id}|{e.job_id or ''}|{since.isoformat()}"
+    c.merge(StaleClockFact, {"site_id": e.site_id, "flag_id": flag_id},
+            Patch(fill={"technician_id": e.technician_id, "kind": e.kind.value, "job_id": e.job_id, "since": since},
+                  earliest={"flagged_at": e.occurred_at}))
+
+
 # --- parts -----------------------------------------------------------------------------------------
 
 
@@ -333,7 +343,7 @@ PROJECTIONS: dict[type[Event], Projection] = {
     w.QcFailed: qc_result,
     w.PartsRequested: parts_requested,
     w.ClockingAdjusted: clocking_adjusted,
-    w.StaleClockFlagged: no_figure,
+    w.StaleClockFlagged: stale_clock_flagged,
     p.PartsRequestReceived: parts_request_received,
     p.PartsReserved: no_figure,
     p.PartsIssued: parts_issued,

@@ -19,6 +19,7 @@ from services.kpi.api.common import (
 from services.kpi.figures import window as windows
 from services.kpi.satisfaction import api as satisfaction
 from services.kpi.schemas import AreaRead, SummaryRead
+from services.kpi.warranty import api as warranty
 from shared.auth import Principal
 
 router = APIRouter(prefix="/kpi/sites/{site_id}", tags=["figures"])
@@ -86,8 +87,9 @@ async def waits(request: Request, site_id: str, query: WindowQuery = Depends(win
 async def wip(request: Request, site_id: str, query: WindowQuery = Depends(window_query),
               age_threshold_hours: float | None = Query(None, gt=0, le=24 * 365),
               principal: Principal = Depends(reader)) -> AreaRead:
-    """Volume (entries, ROs opened/ready/invoiced/delivered, shares of entries) and work in progress by state and age."""
-    return await _area(request, principal, site_id, query, ("volume", "wip"), age_threshold_hours=age_threshold_hours)
+    """Volume (entries, ROs opened/ready/invoiced/delivered, shares of entries), work in progress by state and age, past
+    promised time and waiting for parts; cars waiting at reception and stale clocks."""
+    return await _area(request, principal, site_id, query, ("volume", "wip", "now"), age_threshold_hours=age_threshold_hours)
 
 
 @router.get("/money")
@@ -119,3 +121,4 @@ async def appointments(request: Request, site_id: str, query: WindowQuery = Depe
 
 
 router.include_router(satisfaction.router)
+router.include_router(warranty.router)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from services.kpi.figures.floor import bay_figures, technician_figures
 from services.kpi.figures.model import Facts
 from services.kpi.figures.money import money_figures
+from services.kpi.figures.now import name_figures, now_figures
 from services.kpi.figures.parts import appointment_figures, parts_figures
 from services.kpi.figures.quality import quality_figures
 from services.kpi.figures.result import Distribution, Value
@@ -42,6 +43,8 @@ AREAS: dict[str, Callable[[Facts, Window, float], list[Value]]] = {
     "quality": lambda f, w, _: quality_figures(f, w),
     "parts": lambda f, w, _: parts_figures(f, w),
     "appointments": lambda f, w, _: appointment_figures(f, w),
+    "now": lambda f, w, _: now_figures(f, w),
+    "names": lambda f, w, _: name_figures(f, w),
 }
 
 

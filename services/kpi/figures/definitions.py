@@ -16,6 +16,7 @@ class Definition:
     formula: str
     metric: str | None
     state: bool = False
+    scoped: bool = False  # only per technician or bay: no site-level series
 
 
 D = Definition
@@ -55,6 +56,14 @@ DEFINITIONS: dict[str, Definition] = {
     "wip_total": D(COUNT, "ROs opened and not yet delivered or cancelled, at the window's end (or now)", "wip_total_repair_orders", state=True),
     "wip_oldest_age": D(SECONDS, "age (since arrival) of the oldest RO in progress", "wip_oldest_age_seconds", state=True),
     "wip_over_threshold": D(COUNT, "ROs in progress older (since arrival) than the threshold", "wip_over_threshold_repair_orders", state=True),
+    "wip_past_promise": D(COUNT, "ROs in progress and not yet ready whose promised time has passed, at the window's end (or now)", "wip_past_promise_repair_orders", state=True),
+    "wip_waiting_parts": D(COUNT, "ROs in progress and not yet ready with a parts request (or backorder) not issued in full for a job neither finished nor withdrawn, at the window's end (or now)", "waiting_parts_repair_orders", state=True),
+    # the floor now
+    "reception_queue": D(COUNT, "vehicles that arrived on the site's day and have no RO opened yet, at the window's end (or now)", "reception_queue_vehicles", state=True),
+    "reception_queue_longest_wait": D(SECONDS, "time since arrival of the vehicle waiting longest for its RO (0 when none waits)", "reception_queue_longest_wait_seconds", state=True),
+    "stale_clocks": D(COUNT, "clocks the workshop flagged stale that still run, by kind: a job clock until clocked off, paused, completed or corrected (past clock-out: or the technician clocks in again); a shift until clocked out or corrected", "stale_clocks", state=True),
+    "technician_name": D("1 per name", "a technician's display name (the latest clock-in states it)", "info", state=True, scoped=True),
+    "bay_name": D("1 per name", "a bay's display name (the latest status change states it)", "info", state=True, scoped=True),
     # money
     "labour_revenue": D(MONEY, "labour amounts of the invoices (sold hours × labour rate, whoever pays), before tax", "labour_revenue"),
     "parts_revenue": D(MONEY, "parts amounts of the invoices, before tax", "parts_revenue"),

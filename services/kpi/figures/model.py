@@ -200,6 +200,37 @@ class Appointment:
     arrived: bool = False
 
 
+@dataclass(frozen=True)
+class StaleFlag:
+    """A clock the workshop flagged stale: a technician's clock on a job (`job_id`), or their shift (None)."""
+
+    technician_id: str
+    kind: str
+    job_id: str | None
+    since: float
+    flagged_at: float
+
+
+@dataclass(frozen=True)
+class RoPartsRequest:
+    """A parts request for a job of an RO in progress, not issued in full when read."""
+
+    request_id: str
+    repair_order_id: str
+    job_id: str | None
+    requested_at: float
+    fully_issued_at: float | None = None
+
+
+@dataclass(frozen=True)
+class QueuedVisit:
+    """A vehicle's arrival of the day read, with when an RO was opened on it (None: not yet)."""
+
+    visit_id: str
+    arrived_at: float
+    opened_at: float | None = None
+
+
 @dataclass
 class Facts:
     """Everything known about one site that a window's figures may need."""
@@ -224,3 +255,6 @@ class Facts:
     backorders: list[Backorder] = field(default_factory=list)
     stock_flags: list[StockFlag] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
+    stale_flags: list[StaleFlag] = field(default_factory=list)
+    ro_parts_requests: list[RoPartsRequest] = field(default_factory=list)
+    queued_visits: list[QueuedVisit] = field(default_factory=list)

@@ -113,17 +113,33 @@ def _work_state(ro: RepairOrder, t: float, jobs: list, marks_of: dict[str, list[
     return "in_work" if "started" in states else "awaiting_work"
 
 
+def waiting_parts(facts: Facts, t: float, not_ready: set[str]) -> set[str]:
+    """ROs (of `not_ready`) with a parts request not issued in full at t for a job neither finished nor withdrawn."""
+    marks_of: dict[str, list[JobMark]] = defaultdict(list)
+    for mark in facts.job_marks:
+        marks_of[mark.job_id].append(mark)
+    withdrawn = {j.job_id for j in facts.jobs if j.withdrawn_at is not None and j.withdrawn_at <= t}
+    return {r.repair_order_id for r in facts.ro_parts_requests
+            if r.repair_order_id in not_ready and r.requested_at <= t and (r.fully_issued_at is None or r.fully_issued_at > t)
+            and (r.job_id is None or (r.job_id not in withdrawn and _job_state(marks_of[r.job_id], t) != "completed"))}
+
+
 def wip_figures(facts: Facts, window: Window, threshold_seconds: float) -> list[Value]:
-    """WIP count by state, the oldest one's age and how many are older than the threshold, at the window's end."""
+    """WIP by state, the oldest one's age, how many are older than the threshold, past their promised time or waiting
+    for parts, at the window's end."""
     t = window.as_of
     states = wip_states(facts, t)
     arrivals = arrival_of(facts)
     ros = {ro.repair_order_id: ro for ro in facts.repair_orders}
     ages = [t - arrivals.get(rid, ros[rid].opened_at or t) for rid in states]
+    not_ready = {rid for rid, state in states.items() if state not in ("ready", "invoiced")}
+    late = [rid for rid in not_ready if (promised := ros[rid].promised_at) is not None and promised < t]
     out = [value("wip", sum(1 for s in states.values() if s == state), state=state) for state in WIP_STATES]
     out += [
         value("wip_total", len(states)),
         value("wip_oldest_age", max(ages) if ages else 0.0),
         value("wip_over_threshold", sum(1 for age in ages if age > threshold_seconds)),
+        value("wip_past_promise", len(late)),
+        value("wip_waiting_parts", len(waiting_parts(facts, t, not_ready))),
     ]
     return out
