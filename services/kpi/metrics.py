@@ -26,6 +26,7 @@ from services.kpi import reader
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
 from services.kpi.families import site_families
+from services.kpi.review import review_families_async
 from services.kpi.satisfaction.metrics import satisfaction_families
 from shared.outbox import utcnow
 
@@ -136,7 +137,9 @@ class KpiMetrics(Collector):
             if self._worker is not None:
                 self._rendered[site_id] = await self._worker.rendered(site_id, moment)
             else:
-                families = site_families(site_id, await site_snapshots(self._engine, site_id, moment))
+                snapshots = await site_snapshots(self._engine, site_id, moment)
+                families = site_families(site_id, snapshots)
+                families.update(await review_families_async(self._engine, site_id, moment, snapshots.get("month_to_date")))
                 families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
                 self._families[site_id] = families
                 self._rendered[site_id] = exposition.render(families)

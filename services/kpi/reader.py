@@ -25,6 +25,7 @@ from services.kpi import facts as facts_db
 from services.kpi.families import site_families
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
+from services.kpi.review import review_families, review_rows_sync
 from services.kpi.satisfaction.metrics import satisfaction_families_sync
 
 log = logging.getLogger("pitwall.kpi.reader")
@@ -46,8 +47,10 @@ def site_figures(engine: Engine, site_id: str, now: float,
         site = facts_db.site_config(conn.execute(facts_db.statement("site"), {"site": site_id}).mappings().first())
         chosen = [windows.named(kind, site.time_zone, now) for kind in kinds]
         facts = facts_db.load_facts_sync(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen), now)
+        review = review_rows_sync(conn, site_id, site, now, "month_to_date" in kinds)
         satisfaction = satisfaction_families_sync(conn, site, site_id, now, exposition.Family, kinds)
-    return {w.kind: compute(facts, w) for w in chosen}, satisfaction
+    snapshots = {w.kind: compute(facts, w) for w in chosen}
+    return snapshots, {**satisfaction, **review_families(site_id, review, snapshots.get("month_to_date"))}
 
 
 def of_window(families: dict[str, exposition.Family], kind: str) -> dict[str, exposition.Family]:
