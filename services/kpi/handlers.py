@@ -34,6 +34,7 @@ from services.kpi.db import (
 from services.kpi.projection.rules import ALL_TECHNICIANS, Patch
 from services.kpi.satisfaction.projection import projections as satisfaction_projections
 from services.kpi.projection.store import Changes, write
+from services.kpi.warranty.projection import projections as warranty_projections
 from shared.cloudevents import CloudEvent
 from shared.contracts import parts as p
 from shared.contracts import reception as r
@@ -357,14 +358,22 @@ PROJECTIONS: dict[type[Event], Projection] = {
     p.PartBackAboveReorderPoint: stock_flag,
 }
 PROJECTIONS.update(satisfaction_projections(PROJECTIONS))  # follow-ups and complaints (services/kpi/satisfaction)
+SEQUENCED = warranty_projections()  # warranty claims (services/kpi/warranty): the latest by ce_sequence wins
+PROJECTIONS.update(SEQUENCED)
 
 
-async def project_batch(session: AsyncSession, events: Sequence[Event]) -> None:
-    """Apply events to the projection (inside the caller's transaction), reading and writing each table once."""
+async def project_batch(session: AsyncSession, events: Sequence[Event], sequences: Sequence[int] | None = None) -> None:
+    """Apply events to the projection (inside the caller's transaction), reading and writing each table once.
+
+    `sequences`: the events' `ce_sequence` (0 when not given), which the SEQUENCED projections order an aggregate by.
+    """
     changes = Changes()
-    for event in events:
+    for i, event in enumerate(events):
         changes.touch_site(event.site_id)
-        PROJECTIONS[type(event)](changes, event)
+        if type(event) in SEQUENCED:
+            SEQUENCED[type(event)](changes, event, sequences[i] if sequences is not None else 0)
+        else:
+            PROJECTIONS[type(event)](changes, event)
     await write(session, changes)
 
 
@@ -392,7 +401,7 @@ def batch_handler(on_applied: OnApplied | None = None) -> Callable[[AsyncSession
 
     async def handle_batch(session: AsyncSession, items: list[tuple[CloudEvent, Event]]) -> None:
         events = [event for _, event in items]
-        await project_batch(session, events)
+        await project_batch(session, events, [cloud_event.sequence for cloud_event, _ in items])
         if on_applied is not None:
             for site_id in dict.fromkeys(event.site_id for event in events):
                 on_applied(session, site_id)

@@ -28,6 +28,7 @@ from services.kpi.figures import window as windows
 from services.kpi.families import site_families
 from services.kpi.review import review_families_async
 from services.kpi.satisfaction.metrics import satisfaction_families
+from services.kpi.warranty.metrics import warranty_families
 from shared.outbox import utcnow
 
 log = logging.getLogger("pitwall.kpi.metrics")
@@ -141,6 +142,7 @@ class KpiMetrics(Collector):
                 families = site_families(site_id, snapshots)
                 families.update(await review_families_async(self._engine, site_id, moment, snapshots.get("month_to_date")))
                 families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
+                families.update(await warranty_families(self._engine, site_id, moment, _Family))
                 self._families[site_id] = families
                 self._rendered[site_id] = exposition.render(families)
             self._text = None

@@ -27,6 +27,7 @@ from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
 from services.kpi.review import review_families, review_rows_sync
 from services.kpi.satisfaction.metrics import satisfaction_families_sync
+from services.kpi.warranty.metrics import warranty_families_sync
 
 log = logging.getLogger("pitwall.kpi.reader")
 
@@ -42,13 +43,14 @@ def sync_url(url: str) -> str | None:
 
 def site_figures(engine: Engine, site_id: str, now: float,
                  kinds: tuple[str, ...] = windows.WINDOW_KINDS) -> tuple[dict[str, Snapshot], dict[str, Any]]:
-    """Windows of one site from one read of the facts they need, and its satisfaction gauges over them."""
+    """Windows of one site from one read of the facts they need, and its satisfaction and warranty gauges over them."""
     with engine.connect() as conn:
         site = facts_db.site_config(conn.execute(facts_db.statement("site"), {"site": site_id}).mappings().first())
         chosen = [windows.named(kind, site.time_zone, now) for kind in kinds]
         facts = facts_db.load_facts_sync(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen), now)
         review = review_rows_sync(conn, site_id, site, now, "month_to_date" in kinds)
         satisfaction = satisfaction_families_sync(conn, site, site_id, now, exposition.Family, kinds)
+        satisfaction.update(warranty_families_sync(conn, site, site_id, now, exposition.Family, kinds))
     snapshots = {w.kind: compute(facts, w) for w in chosen}
     return snapshots, {**satisfaction, **review_families(site_id, review, snapshots.get("month_to_date"))}
 

@@ -100,7 +100,7 @@ async def rebuild(settings: KpiSettings, *, database_url: str | None = None, sit
 async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: TopicPartition, records: list,
                  seen: set[str], sites: set[str] | None, count: RebuildCount) -> None:
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-        ready: list[tuple[Any, Event]] = []
+        ready: list[tuple[Any, Event, int]] = []  # with its ce_sequence
         processed = []
         for record in records:
             count.records += 1
@@ -117,20 +117,20 @@ async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: T
                 seen.add(cloud_event.id)
                 processed.append({"consumer": group, "event_id": cloud_event.id, "processed_at": utcnow()})
                 if event_class is not None:
-                    ready.append((record, event_class.model_validate(cloud_event.data)))
+                    ready.append((record, event_class.model_validate(cloud_event.data), cloud_event.sequence))
             except (MalformedEvent, ValidationError) as exc:
                 _skip(count, record, exc)
         if sites is None and processed:
             await session.execute(infra.processed_event.insert(), processed)
         try:
             async with session.begin_nested():
-                await project_batch(session, [event for _, event in ready])
+                await project_batch(session, [event for _, event, _ in ready], [sequence for _, _, sequence in ready])
             count.applied += len(ready)
         except (ValueError, KeyError):  # one bad event: find it, one by one
-            for record, event in ready:
+            for record, event, sequence in ready:
                 try:
                     async with session.begin_nested():
-                        await project_batch(session, [event])
+                        await project_batch(session, [event], [sequence])
                     count.applied += 1
                 except (ValueError, KeyError) as exc:
                     _skip(count, record, exc)

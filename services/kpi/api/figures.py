@@ -19,6 +19,7 @@ from services.kpi.api.common import (
 from services.kpi.figures import window as windows
 from services.kpi.satisfaction import api as satisfaction
 from services.kpi.schemas import AreaRead, SummaryRead
+from services.kpi.warranty import api as warranty
 from shared.auth import Principal
 
 router = APIRouter(prefix="/kpi/sites/{site_id}", tags=["figures"])
@@ -120,3 +121,4 @@ async def appointments(request: Request, site_id: str, query: WindowQuery = Depe
 
 
 router.include_router(satisfaction.router)
+router.include_router(warranty.router)
