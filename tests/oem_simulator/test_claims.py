@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from tests.kit import eventually
 from tests.oem_simulator.support import ADMIN, OEM, claim, receiver_server, received, simulator, submit
@@ -237,3 +238,32 @@ async def test_without_a_webhook_url_the_status_is_there_to_poll() -> None:
         await eventually(paid)
         assert (await oem.get("/admin/deliveries", headers=ADMIN)).json() == []
         assert (await oem.get("/claims/nope", headers=OEM)).status_code == 404
+
+
+LABOUR_ONLY = {
+    "causal_part_number": None, "parts": [], "causal_part_waived": True,
+    "causal_part_waiver_reason": "ECU software update per TSB 24-011; no part failed",
+    "sublet": [{"description": "Diagnosis by the importer", "amount": "40.00", "invoice_ref": "INV-88"}],
+    "amounts": {"labour": "150.00", "parts": "0.00", "sublet": "40.00", "total": "190.00", "currency": "EUR"},
+}
+
+
+def reasons(answer: Any) -> list[tuple[str, str]]:
+    """The fields and codes of a 422's reasons."""
+    assert answer.status_code == 422, answer.text
+    return [(r["field"], r["code"]) for r in answer.json()["reasons"]]
+
+
+async def test_a_labour_only_claim_waiving_the_causal_part_is_taken_in_one_with_parts_is_not() -> None:
+    async with simulator() as oem:
+        assert (await submit(oem, claim("C-17", **LABOUR_ONLY))).status_code == 202
+        # parts without a causal part: still refused, waived or not
+        assert reasons(await submit(oem, claim("C-18", causal_part_number=None))) == [("causal_part_number", "causal_part_missing")]
+        assert reasons(await submit(oem, claim("C-19", causal_part_number=None, causal_part_waived=True,
+                                                causal_part_waiver_reason="no part"))) == [
+            ("causal_part_waived", "causal_part_waiver_with_parts")]
+        assert reasons(await submit(oem, claim("C-20", **{**LABOUR_ONLY, "causal_part_waiver_reason": " "}))) == [
+            ("causal_part_waiver_reason", "text_missing")]
+        assert (await received(oem))["accepted_submissions"] == {"C-17": 1}
+    async with simulator(causal_part_waiver_allowed=False) as strict:
+        assert reasons(await submit(strict, claim("C-21", **LABOUR_ONLY))) == [("causal_part_waived", "causal_part_waiver_not_allowed")]

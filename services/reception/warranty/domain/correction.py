@@ -47,7 +47,7 @@ def _parts(lines: list[PartLine], changes: dict[str, Any]) -> None:
 
 
 def _waiver(changes: dict[str, Any]) -> None:
-    """A waiver needs its reason; naming a causal part ends it."""
+    """A waiver needs its reason and drops the causal part; naming a causal part ends it."""
     waived = changes.get("causal_part_waived")
     if "causal_part_waiver_reason" in changes and waived is not True:
         _refuse("causal_part_waiver_reason", "causal_part_waiver_reason_alone",
@@ -60,6 +60,7 @@ def _waiver(changes: dict[str, Any]) -> None:
         if changes.get("causal_part_number"):
             _refuse("causal_part_waived", "causal_part_waiver_conflict",
                     f"the correction both names causal part {changes['causal_part_number']} and waives it: send one or the other")
+        changes["causal_part_number"] = None
     elif waived is False or changes.get("causal_part_number"):
         changes["causal_part_waived"], changes["causal_part_waiver_reason"] = False, None
 
