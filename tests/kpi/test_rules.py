@@ -14,7 +14,7 @@ from services.kpi.figures.result import Distribution
 from services.kpi.figures.window import custom, month, today
 from services.kpi.handlers import PROJECTIONS
 from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, job_intervals, pair
-from shared.contracts import parts, reception, workshop
+from shared.contracts import parts, reception, warranty, workshop
 
 T0 = datetime(2025, 3, 12, 8, 0, tzinfo=UTC)
 
@@ -116,4 +116,4 @@ def test_quantiles_are_nearest_rank(samples: tuple, p50: float, p90: float) -> N
 
 
 def test_every_event_of_the_contract_has_a_projection() -> None:
-    assert set(PROJECTIONS) == set(reception.EVENTS + workshop.EVENTS + parts.EVENTS)
+    assert set(PROJECTIONS) == set(reception.EVENTS + workshop.EVENTS + parts.EVENTS + warranty.EVENTS)
