@@ -9,8 +9,6 @@ import os
 import platform
 import shutil
 import signal
-import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,7 @@ import httpx
 
 from tools import localpg
 from tools.localkafka import LocalKafka
+from tools.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KAFKA_PORT = 19392  # not the shared broker at 9092: a benchmark's topics and load stay its own
@@ -95,20 +94,6 @@ class Report:
             json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
             print(f"  → {json_path}")
         return data
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now, below Linux's ephemeral range (32768+)."""
-    # Port 0 hands out an ephemeral port, which an outgoing Kafka connection may take before the service binds it.
-    for _ in range(200):
-        port = random.randint(20000, 32000)
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port between 20000 and 32000")
 
 
 @contextlib.contextmanager

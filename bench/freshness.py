@@ -190,7 +190,11 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
     done = asyncio.Event()
     async with httpx.AsyncClient(base_url=kpi.url, timeout=30) as kpi_client, \
             httpx.AsyncClient(base_url=reception_url, timeout=30) as client:
-        while entries((await kpi_client.get("/metrics", params={"site": site})).text, site) != 0:  # known, nothing counted yet
+        deadline = time.monotonic() + 120
+        # Known, nothing counted yet (a site another run's probes counted would never start: fail, do not hang).
+        while (counted := entries((await kpi_client.get("/metrics", params={"site": site})).text, site)) != 0:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the probe site {site} shows {counted} vehicle entries before any probe:\n{kpi.tail()}")
             await asyncio.sleep(0.2)
 
         async def watch() -> None:

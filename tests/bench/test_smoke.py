@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bench import freshness, replay, write_path
-from bench.common import free_port, own_broker
+from bench.common import own_broker
 from tools.localkafka import KafkaToolError
+from tools.ports import free_port
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,10 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.migrations import upgrade_to_head
+from tools.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("reception", "workshop", "parts", "kpi")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServiceProcess:

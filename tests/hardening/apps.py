@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
 from shared.migrations import upgrade_to_head
 from shared.settings import ServiceSettings
+from tools.ports import free_port
 
 SERVICES = ("reception", "workshop", "parts", "kpi")
 REPO = Path(__file__).resolve().parents[2]
@@ -72,13 +72,6 @@ async def from_now_on(service: str, settings: ServiceSettings, topics: list[str]
 def sqlite_url(directory: Path, name: str) -> str:
     """A SQLite file URL in a test's directory."""
     return f"sqlite+aiosqlite:///{directory / name}.db"
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class ServiceProcess:
