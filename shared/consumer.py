@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +37,18 @@ BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitabl
 def dead_letter_topic(group_id: str) -> str:
     """Where a consumer group puts what it cannot parse or handle."""
     return f"{group_id}.dlq"
+
+
+# Test seam (issue 11, case 3; docs/reliability.md): set to an event id, the process stops itself (SIGSTOP) right after
+# the DB commit of the batch holding that event and before Kafka's offset commit, so that a test can SIGKILL it exactly
+# there. Never set in a deployment.
+FAULT_STOP_AFTER_DB_COMMIT = "PITWALL_FAULT_STOP_AFTER_DB_COMMIT"
+
+
+def _stop_if_asked(records: list[ConsumerRecord]) -> None:
+    wanted = os.environ.get(FAULT_STOP_AFTER_DB_COMMIT)
+    if wanted and any(dict(record.headers or ()).get("ce_id") == wanted.encode() for record in records):
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _database_down(exc: DBAPIError) -> bool:
@@ -216,6 +230,7 @@ class ConsumerRunner:
                     await self._dead_letter(dead)
                 if self._after_db_commit is not None:
                     self._after_db_commit()
+                _stop_if_asked(records)
         except (OperationalError, InterfaceError):
             # The DB, not the event, failed: go back to the stored offset and try again.
             await self.seek_to_stored([tp])
@@ -266,10 +281,13 @@ class ConsumerRunner:
                     outcome.applied += 1
                 else:
                     dead.append((record, reason))
-        if fresh:
+        # A dead-lettered event is not recorded as processed: re-driven after a fix (shared/redrive.py), it is applied.
+        refused = {id(record) for record, _ in dead}
+        processed = [cloud_event.id for record, cloud_event in fresh if id(record) not in refused]
+        if processed:
             now = utcnow()
             await session.execute(self._tables.processed_event.insert(), [
-                {"consumer": self.group_id, "event_id": cloud_event.id, "processed_at": now} for _, cloud_event in fresh])
+                {"consumer": self.group_id, "event_id": event_id, "processed_at": now} for event_id in processed])
         outcome.dead = len(dead)
 
     async def _apply_batch(self, session: AsyncSession, ready: list[tuple[ConsumerRecord, CloudEvent, Event]]) -> bool:

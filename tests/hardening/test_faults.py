@@ -36,8 +36,9 @@ from shared.contracts import workshop as wc
 from shared.db import create_engine
 from tests.hardening import seeds
 from tests.hardening.apps import ServiceProcess, create_from, free_port, from_now_on, settings_of, sqlite_url
+from tests.hardening.brokers import private_broker
 from tests.kit import EventTap, auth, caught_up, eventually, new_site, publish, running
-from tools.localkafka import KafkaToolError, LocalKafka
+from tools.localkafka import LocalKafka
 
 BROKER_PORT, CONTROLLER_PORT = 19292, 19293
 OUTAGE_SECONDS = 20  # the issue asks for a minute; 20 s shows the same and keeps the suite short
@@ -47,15 +48,8 @@ JOBS, REQUESTS_PER_JOB = 3, 2
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """A broker of this module's own, so it can be stopped and nobody else's consumers see these events."""
-    kafka = LocalKafka(tmp_path_factory.mktemp("kafka"), port=BROKER_PORT, controller_port=CONTROLLER_PORT, heap="512m")
-    try:
-        kafka.start(timeout=120)
-    except KafkaToolError as exc:
-        pytest.fail(f"the private Kafka broker did not start: {exc}")
-    try:
+    with private_broker(tmp_path_factory.mktemp("kafka"), BROKER_PORT, CONTROLLER_PORT) as kafka:
         yield kafka
-    finally:
-        kafka.stop()
 
 
 async def metric(client: httpx.AsyncClient, name: str, **labels: str) -> float:
