@@ -141,6 +141,18 @@ def wip(state: str) -> str:
     return f'site:pitwall_kpi_wip_repair_orders{{{SITE}, state="{state}"}}'
 
 
+def now(name: str, extra: str = "") -> str:
+    """A `site:pitwall_kpi_*` state of the chosen site, now (no window)."""
+    return f'site:pitwall_kpi_{name}{{{SITE}{", " + extra if extra else ""}}}'
+
+
+def named(expr: str, key: str) -> str:
+    """Per technician or bay (`key`), with its display name in `name`: joined from the KPI's info series, else its id."""
+    info = f"site:pitwall_kpi_{key}_info{{{SITE}}}"
+    return (f"({expr} * on (site, {key}) group_left (name) {info})"
+            f' or ignoring (name) label_replace({expr}, "name", "$1", "{key}", "(.*)")')
+
+
 def fig(name: str, window: str, extra: str = "") -> str:
     """A `site:pitwall_kpi_*` figure of the chosen site over a window."""
     return f'site:pitwall_kpi_{name}{{{SITE}, window="{window}"{", " + extra if extra else ""}}}'
@@ -150,23 +162,39 @@ def wall() -> Dashboard:
     """The workshop wall: a TV across the floor, a few large panels, refreshed every 10 s."""
     targets = wait_targets()
     layout = Layout()
-    floor = [
-        ("Waiting at reception", "Cars that arrived today and have no repair order yet.",
-         "site:pitwall_reception_waiting_vehicles{" + SITE + "}", steps((None, "green"), (3, "orange"), (5, "red"))),
+    reception = [
+        ("Waiting at reception", "Cars that arrived today and have no repair order yet.", now("reception_queue_vehicles"),
+         "none", steps((None, "green"), (3, "orange"), (5, "red"))),
+        ("Longest wait at reception", "How long the car waiting longest for its repair order has been here; red past the "
+         "reception wait target.", now("reception_queue_longest_wait_seconds"), "s",
+         steps((None, "green"), (targets["reception"] / 2, "orange"), (targets["reception"], "red"))),
         ("Reception wait p90, last hour", "9 in 10 customers who got a repair order in the last hour waited at most this "
-         "long from arrival; red over target.", fig("wait_seconds:p90", "rolling_hour", 'kind="reception"'),
+         "long from arrival; red over target.", fig("wait_seconds:p90", "rolling_hour", 'kind="reception"'), "s",
          steps((None, "green"), (targets["reception"], "red"))),
-        ("In work", "Repair orders with a job started and not all finished (a paused job counts).", wip("in_work"), NEUTRAL),
+        ("Entries today", "Cars that arrived today.", fig("vehicle_entries", "today"), "none", NEUTRAL),
+        ("Revenue today", "Invoiced today, before tax.", fig("revenue", "today"), "short", NEUTRAL),
+        ("On time today", "Repair orders ready by their promised time ÷ those that became ready today.",
+         fig("on_time_ratio", "today"), "percentunit", UP_IS_GOOD["on_time"]),
+        ("In work", "Repair orders with a job started and not all finished (a paused job counts).", wip("in_work"), "none",
+         NEUTRAL),
         ("Waiting for work", "Repair orders with approved jobs, none started yet: dispatch them.", wip("awaiting_work"),
+         "none", steps((None, "green"), (1, "orange"))),
+        ("Waiting for parts", "Repair orders not ready with a parts request or backorder not yet issued in full for an "
+         "unfinished job (they also count in In work or Waiting for work).", now("waiting_parts_repair_orders"), "none",
          steps((None, "green"), (1, "orange"))),
         ("Ready for pickup", "Repair orders ready or invoiced, vehicle not yet handed back.",
-         f'sum(site:pitwall_kpi_wip_repair_orders{{{SITE}, state=~"ready|invoiced"}})', NEUTRAL),
-        ("Entries today", "Cars that arrived today.", fig("vehicle_entries", "today"), NEUTRAL),
+         f'sum(site:pitwall_kpi_wip_repair_orders{{{SITE}, state=~"ready|invoiced"}})', "none", NEUTRAL),
     ]
-    for title, description, expr, thresholds in floor:
-        unit = "s" if "p90" in title else "none"
+    for title, description, expr, unit, thresholds in reception:
         layout.add(big_stat(title, description, q(expr), unit=unit, thresholds=thresholds,
-                            decimals=None if unit == "s" else 0), w=4, h=7)
+                            decimals=None if unit == "s" else 1 if unit == "percentunit" else 0), w=4, h=7)
+    stale = steps((None, "green"), (1, "red"))
+    layout.add(big_stat("Stale clocks", "Clocks the workshop flagged stale that still run: fix them on the job board "
+                        "(clock the job off or the technician out, or the foreman corrects the clocking).",
+                        q(now("stale_clocks", 'kind="job_past_clock_out"'), "Job on after clock-out", "A"),
+                        q(now("stale_clocks", 'kind="job_over_sold_hours"'), "Job far over sold hours", "B"),
+                        q(now("stale_clocks", 'kind="shift_overrun"'), "Shift overrun", "C"), thresholds=stale, value_size=48)
+               .text_mode(common.BigValueTextMode.VALUE_AND_NAME), w=8, h=7)
     layout.row()
     bay_states = ValueMap({"0": ValueMappingResult(text="Closed", color="#555555", index=0),
                            "1": ValueMappingResult(text="Empty", color="orange", index=1),
@@ -174,17 +202,17 @@ def wall() -> Dashboard:
                            "3": ValueMappingResult(text="Working", color="green", index=3)})
     layout.add(big_stat("Bays now", "Each bay: working (a job clocked on), car waiting (a car held, nobody on it), "
                         "empty (open, no car) or closed / out of service.",
-                        q("site:pitwall_bay_state{" + SITE + "}", "{{bay}}"), value_size=40)
+                        q(named("site:pitwall_bay_state{" + SITE + "}", "bay"), "{{name}}"), value_size=40)
                .mappings([bay_states]).text_mode(common.BigValueTextMode.VALUE_AND_NAME), w=12, h=8)
     layout.add(bars("Bay utilization today", "Time a job was clocked on in the bay ÷ the bay's open time today.",
-                    q(fig("bay_utilization_ratio", "today"), "{{bay}}"), "percentunit", UP_IS_GOOD["utilization"], 1),
-               w=12, h=8)
+                    q(named(fig("bay_utilization_ratio", "today"), "bay"), "{{name}}"), "percentunit",
+                    UP_IS_GOOD["utilization"], 1), w=12, h=8)
     layout.row()
     layout.add(bars("Productivity today", "Each technician: time clocked on jobs ÷ time clocked in today.",
-                    q(fig("technician_productivity_ratio", "today"), "{{technician}}"), "percentunit",
+                    q(named(fig("technician_productivity_ratio", "today"), "technician"), "{{name}}"), "percentunit",
                     UP_IS_GOOD["productivity"], 1), w=8, h=9)
     layout.add(bars("Efficiency today", "Each technician: sold hours of the jobs finished today ÷ the hours clocked on them.",
-                    q(fig("technician_efficiency_ratio", "today"), "{{technician}}"), "percentunit",
+                    q(named(fig("technician_efficiency_ratio", "today"), "technician"), "{{name}}"), "percentunit",
                     UP_IS_GOOD["efficiency"], 1.5), w=8, h=9)
     kinds = "|".join(WAIT_KINDS)
     waits = bars("Waits today, p90 against target", "9 in 10 waits that ended today took at most this long; a bar turns "
@@ -195,13 +223,6 @@ def wall() -> Dashboard:
         waits.override_by_name(kind, [DynamicConfigValue(id_val="thresholds", value=steps(
             (None, "green"), (targets[kind], "red")).build())])
     layout.add(waits, w=8, h=9)
-    layout.row()
-    layout.add(big_stat("Revenue today", "Invoiced today, before tax.", q(fig("revenue", "today")), unit="short"), w=8, h=6)
-    layout.add(big_stat("On time today", "Repair orders ready by their promised time ÷ those that became ready today.",
-                        q(fig("on_time_ratio", "today")), unit="percentunit", thresholds=UP_IS_GOOD["on_time"]), w=8, h=6)
-    layout.add(big_stat("Parts on backorder", "Backorders not yet filled: jobs may be waiting for these parts.",
-                        q("site:pitwall_kpi_open_backorders{" + SITE + "}"), thresholds=steps((None, "green"), (1, "orange"))),
-               w=8, h=6)
     return board("pitwall-wall", "Workshop wall", "The floor right now, for the TV in the workshop.", "10s", "now-12h",
                  layout, DashboardCursorSync.OFF)
 
@@ -219,10 +240,95 @@ def day_max(name: str) -> str:
     return f"max_over_time({fig(name, 'today')}[1d])"
 
 
+def target(indicator: str) -> str:
+    """This month's target of a radar or MSI indicator."""
+    return f'site:pitwall_kpi_target{{{SITE}, figure="{indicator}"}}'
+
+
+MTD = "month_to_date"
+# The twelve radar indicators of the monthly review: (title, what it is, month-to-date expression, unit); their names
+# in the KPI's targets are RADAR_INDICATORS, in the same order.
+RADAR = [
+    ("Free-inspection completion", "免费定检实施率: first free services opened ÷ vehicles due (reference data).",
+     fig("free_inspection_completion_ratio", MTD), "percentunit"),
+    ("Paid-maintenance completion", "有费定保实施率: scheduled maintenance opened ÷ vehicles due (reference data).",
+     fig("paid_maintenance_completion_ratio", MTD), "percentunit"),
+    ("Paid-service ratio", "有费服务比率: customer-pay entries ÷ entries.", fig("paid_service_ratio", MTD), "percentunit"),
+    ("Vehicles per technician", "每维修工服务台数: ROs ready ÷ technicians who clocked in.", fig("vehicles_per_technician", MTD),
+     "none"),
+    ("Bay utilization", "修车位利用: bay busy time ÷ bay open time.", fig("utilization_ratio", MTD), "percentunit"),
+    ("Paid labour ÷ revenue", "有费工资和总服务收入比: customer-pay labour revenue ÷ total revenue.",
+     fig("customer_labour_revenue_share_ratio", MTD), "percentunit"),
+    ("Revenue per service employee", "每服务人员的总服务收入: total revenue ÷ service headcount (reference data).",
+     fig("revenue_per_service_employee", MTD), "short"),
+    ("Gross margin", "毛利率: (revenue − parts, sublet and technician cost) ÷ revenue.", fig("gross_margin_ratio", MTD),
+     "percentunit"),
+    ("Comeback rate", "返修率: comeback ROs opened ÷ ROs opened (lower is better).", fig("comeback_ratio", MTD), "percentunit"),
+    ("Technician productivity", "维修工生产率: job time ÷ attendance time.", fig("productivity_ratio", MTD), "percentunit"),
+    ("Vehicle retention", "保有率: vehicles seen in the last 12 months ÷ vehicles in operation (reference data).",
+     fig("vehicle_retention_ratio", MTD), "percentunit"),
+    ("Staff turnover", "员工离职率: leavers ÷ service headcount (reference data; lower is better).",
+     fig("staff_turnover_ratio", MTD), "percentunit"),
+]
+RADAR_INDICATORS = ("free_inspection_completion_rate", "paid_maintenance_completion_rate", "paid_service_ratio",
+                    "vehicles_per_technician", "bay_utilization", "customer_labour_revenue_share",
+                    "revenue_per_service_employee", "gross_margin", "comeback_rate", "technician_productivity",
+                    "vehicle_retention_rate", "staff_turnover_rate")
+# The MSI report's indicators: (bar name, month-to-date expression, indicator).
+MSI = [
+    ("Entries", fig("vehicle_entries", MTD), "vehicle_entries"),
+    ("Customer-pay entries", fig("customer_pay_entries", MTD), "customer_pay_entries"),
+    ("Labour revenue", fig("labour_revenue", MTD), "labour_revenue"),
+    ("Parts revenue", fig("parts_revenue", MTD), "parts_revenue"),
+    ("Revenue per vehicle", fig("revenue_per_repair_order", MTD), "revenue_per_vehicle"),
+    ("Technician productivity", fig("productivity_ratio", MTD), "technician_productivity"),
+    ("Bay utilization", fig("utilization_ratio", MTD), "bay_utilization"),
+    ("First-time fix", fig("first_time_fix_ratio", MTD), "first_time_fix_rate"),
+]
+
+
+def attainment_panel() -> bargauge.Panel:
+    """Month to date ÷ this month's target for each indicator of the MSI report (目标达成率)."""
+    panel = bars("Month to date ÷ target (目标达成率)", "Each MSI indicator against this month's target (set on the KPI "
+                 "service, PUT /kpi/sites/{site}/targets/{year}). Counts and money build up over the month: compare them "
+                 "with the share of the month gone; rates compare as they are. No bar: no target set.",
+                 q(f"{MSI[0][1]} / on (site) {target(MSI[0][2])}", MSI[0][0], "A"), "percentunit",
+                 steps((None, "red"), (0.9, "orange"), (1.0, "green")), 1.2)
+    for i, (name, expr, indicator) in enumerate(MSI[1:], start=1):
+        panel.with_target(q(f"{expr} / on (site) {target(indicator)}", name, chr(ord("A") + i)))
+    return panel.orientation(common.VizOrientation.VERTICAL)
+
+
+def warranty(layout: Layout) -> None:
+    """The warranty claims row: claims by status and money owed now; rejections, claimed, paid and delays this month."""
+    statuses = bars("Warranty claims by status", "Claims towards the OEM by their status now (draft, validated, submitted, "
+                    "accepted, returned for correction, rejected, paid, debited, closed).",
+                    q(now("warranty_claims"), "{{status}}"), "none", NEUTRAL)
+    layout.add(statuses, w=6, h=8)
+    layout.add(big_stat("Warranty receivable", "Still to come from the OEM: claims submitted, accepted or returned and not "
+                        "yet paid (approved amount, else claimed), before tax.", q(now("warranty_receivable")), unit="short",
+                        value_size=36), w=3, h=8)
+    layout.add(big_stat("Warranty claimed and paid, month to date", "Amounts claimed at first submission, and paid by the "
+                        "OEM, this month.", q(fig("warranty_claimed", MTD), "Claimed", "A"),
+                        q(fig("warranty_paid", MTD), "Paid", "B"), unit="short", value_size=28)
+               .text_mode(common.BigValueTextMode.VALUE_AND_NAME), w=5, h=8)
+    layout.add(big_stat("Warranty rejection rate, month to date", "Claims rejected ÷ claims decided (first decision: "
+                        "accepted or rejected) this month.", q(fig("warranty_rejection_ratio", MTD)), unit="percentunit",
+                        thresholds=steps((None, "green"), (0.05, "orange"), (0.1, "red")), decimals=1, value_size=36),
+               w=4, h=8)
+    for title, name, description in (
+            ("Repair to submission", "warranty_repair_to_submission_seconds", "Mean time from the repair to the claim's "
+             "first submission, over the claims first submitted this month (the OEM's deadline counts from the repair)."),
+            ("Repair to payment", "warranty_repair_to_payment_seconds", "Mean time from the repair to the OEM's payment, "
+             "over the claims paid this month.")):
+        layout.add(big_stat(f"{title}, month to date", description, q(fig(name, MTD)), unit="s", decimals=None,
+                            value_size=36), w=3, h=8)
+
+
 def manager() -> Dashboard:
     """The service manager's board: month to date, revenue mix, quality, the radar items, trends by day."""
     layout = Layout()
-    mtd = "month_to_date"
+    mtd = MTD
     month = [
         ("Entries", "Cars that arrived this month.", "vehicle_entries", "none", NEUTRAL),
         ("Customer-pay entries", "Arrivals whose RO has a customer-pay line.", "customer_pay_entries", "none", NEUTRAL),
@@ -263,7 +369,7 @@ def manager() -> Dashboard:
          "first_time_fix_ratio", "", "percentunit", UP_IS_GOOD["first_time_fix"]),
         ("QC first pass", "ROs whose first QC result was a pass ÷ ROs with a QC result.", "qc_first_pass_ratio", "",
          "percentunit", UP_IS_GOOD["first_time_fix"]),
-        ("Warranty share of revenue", "Warranty-paid amounts ÷ total revenue (the KPI has no warranty-claim figures yet).",
+        ("Warranty share of revenue", "Warranty-paid amounts invoiced ÷ total revenue (the claims to the OEM: below).",
          "revenue_share_by_pay_type_ratio", 'pay_type="warranty"', "percentunit", NEUTRAL),
         ("Warranty revenue", "Invoice amounts the OEM pays under warranty, before tax.", "revenue_by_pay_type",
          'pay_type="warranty"', "short", NEUTRAL),
@@ -287,26 +393,16 @@ def manager() -> Dashboard:
                         q("site:pitwall_kpi_complaints_open{" + SITE + "}"), thresholds=steps((None, "green"), (1, "orange"))),
                w=6, h=5)
     layout.row()
-    radar = [
-        ("3 Paid-service ratio", "有费服务比率: customer-pay entries ÷ entries.", "paid_service_ratio", "percentunit"),
-        ("4 Vehicles per technician", "每维修工服务台数: ROs ready ÷ technicians who clocked in.", "vehicles_per_technician",
-         "none"),
-        ("5 Bay utilization", "修车位利用: bay busy time ÷ bay open time.", "utilization_ratio", "percentunit"),
-        ("6 Paid labour ÷ revenue", "有费工资和总服务收入比: customer-pay labour revenue ÷ total revenue.",
-         "customer_labour_revenue_share_ratio", "percentunit"),
-        ("8 Gross margin", "毛利率: (revenue − parts, sublet and technician cost) ÷ revenue.", "gross_margin_ratio",
-         "percentunit"),
-        ("9 Comeback rate", "返修率: comeback ROs opened ÷ ROs opened (lower is better).", "comeback_ratio", "percentunit"),
-        ("10 Technician productivity", "维修工生产率: job time ÷ attendance time.", "productivity_ratio", "percentunit"),
-    ]
-    for title, description, name, unit in radar:
-        layout.add(big_stat(f"Radar {title}", description, q(fig(name, mtd)), unit=unit, decimals=2 if unit == "none" else 1),
-                   w=3, h=5)
-    layout.add(text.Panel().title("Radar items 1, 2, 7, 11, 12").content(
-        "Free-inspection and paid-maintenance completion, revenue per service employee, retention of vehicles in "
-        "operation and staff turnover need the reference data a manager enters each month. With their targets, "
-        "they are on the KPI service: `GET /kpi/sites/$site/radar` and `/kpi/sites/$site/msi`.")
-        .mode(TextMode.MARKDOWN), w=3, h=5)
+    layout.add(attainment_panel(), w=24, h=9)
+    layout.row()
+    for number, (title, description, expr, unit) in enumerate(RADAR, start=1):
+        indicator = RADAR_INDICATORS[number - 1]
+        panel = big_stat(f"Radar {number} {title}", description + " Month to date, and this month's target.",
+                         q(expr, "Month to date", "A"), q(target(indicator), "Target", "B"), unit=unit,
+                         decimals=2 if unit in ("none", "short") else 1)
+        layout.add(panel.text_mode(common.BigValueTextMode.VALUE_AND_NAME), w=4, h=6)
+    layout.row()
+    warranty(layout)
     layout.row()
     trends = [
         ("Entries per day", day_max("vehicle_entries"), "none"),

@@ -1,9 +1,10 @@
 """What every dashboard query and alert must return for the two test sites, written out.
 
 Site "A" is the KPI tests' scripted day (tests/kpi/day.py, hand-computed in tests/kpi/expected.py), seen in the
-evening after the site closed; site "B" is the live morning of tests/deploy/floor.py; site "C" the follow-ups and
-complaints of tests/deploy/aftercare.py. A new site has only this day, so month to date equals today. Values are
-keyed by the label that tells the series apart ("" for one series).
+evening after the site closed, with the month's targets and reference data below (TARGETS_A, REFERENCE_A); site "B"
+is the live morning of tests/deploy/floor.py; site "C" the follow-ups, complaints and warranty claims of
+tests/deploy/aftercare.py. A new site has only this day, so month to date equals today. Values are keyed by the
+label that tells the series apart ("" for one series).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tests.deploy import floor
+from tests.deploy.aftercare import WARRANTY
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,37 @@ class Expect:
     by: str = ""
     tolerance: float = 1e-9
     where: tuple[tuple[str, str], ...] = ()  # only the series with these labels
+    age: bool = False  # values: how long before the live site's `now` something started; shown: its age when queried
+
+
+# The month's targets and reference data the test enters for site A (PUT /kpi/sites/A/targets/{year} and
+# /reference-data/{month}): yearly values, counts and money split equally over the twelve months.
+TARGETS_A = {
+    "vehicle_entries": 1200, "customer_pay_entries": 600, "labour_revenue": 120000, "parts_revenue": 60000,
+    "revenue_per_vehicle": 400, "technician_productivity": 0.8, "bay_utilization": 0.7, "first_time_fix_rate": 0.95,
+    "free_inspection_completion_rate": 0.9, "paid_maintenance_completion_rate": 0.5, "paid_service_ratio": 0.6,
+    "vehicles_per_technician": 2, "customer_labour_revenue_share": 0.4, "revenue_per_service_employee": 50000,
+    "gross_margin": 0.45, "comeback_rate": 0.02, "vehicle_retention_rate": 0.6, "staff_turnover_rate": 0.01,
+}
+MONTHLY_A = {name: value / 12 if name in ("vehicle_entries", "customer_pay_entries", "labour_revenue", "parts_revenue")
+             else value for name, value in TARGETS_A.items()}
+REFERENCE_A = {"vehicles_in_operation": 100, "service_headcount": 10, "leavers": 1, "vehicles_due_free_inspection": 4,
+               "vehicles_due_paid_maintenance": 10}
+# The twelve radar indicators of the day, month to date (with REFERENCE_A): 1 RO4 is a first free service ÷ 4 due;
+# 2 RO1 scheduled maintenance ÷ 10 due; 7 700 ÷ 10 employees; 11 5 vehicles ÷ 100 in operation; 12 1 leaver ÷ 10.
+RADAR_A = [
+    ("free_inspection_completion_rate", 0.25), ("paid_maintenance_completion_rate", 0.1), ("paid_service_ratio", 0.4),
+    ("vehicles_per_technician", 1.0), ("bay_utilization", 24300 / 68400), ("customer_labour_revenue_share", 400 / 700),
+    ("revenue_per_service_employee", 70), ("gross_margin", 410 / 700), ("comeback_rate", 0.4),
+    ("technician_productivity", 27900 / 64800), ("vehicle_retention_rate", 0.05), ("staff_turnover_rate", 0.1),
+]
+RADAR_TITLES = ["Free-inspection completion", "Paid-maintenance completion", "Paid-service ratio", "Vehicles per technician",
+                "Bay utilization", "Paid labour ÷ revenue", "Revenue per service employee", "Gross margin", "Comeback rate",
+                "Technician productivity", "Vehicle retention", "Staff turnover"]
+# Month to date ÷ target of the MSI indicators (bars A–H): entries 5, customer-pay 2, labour 500, parts 80, revenue per
+# vehicle 350, productivity, bay utilization, first-time fix 0.5.
+ATTAINMENT_A = {"A": 5 / 100, "B": 2 / 50, "C": 500 / 10000, "D": 80 / 5000, "E": 350 / 400, "F": (27900 / 64800) / 0.8,
+                "G": (24300 / 68400) / 0.7, "H": 0.5 / 0.95}
 
 
 def one(site: str, value: float) -> Expect:
@@ -42,19 +75,21 @@ P90_ALL = {**P90_TODAY, "pickup": 3420, "dwell": 25920}
 
 WALL = {
     "Waiting at reception": one("B", floor.WAITING_AT_RECEPTION),
+    "Longest wait at reception": Expect("B", {"": floor.LONGEST_WAIT_SINCE}, age=True),
     "Reception wait p90, last hour": one("B", floor.RECEPTION_P90_LAST_HOUR),
-    "In work": one("B", floor.WIP["in_work"]),
-    "Waiting for work": one("B", floor.WIP["awaiting_work"]),
-    "Ready for pickup": one("B", floor.WIP["ready"]),
     "Entries today": one("A", 5),
-    "Bays now": Expect("B", {bay: float(state) for bay, state in floor.BAY_STATES.items()}, "bay"),
-    "Bay utilization today": Expect("A", {"B1": 0.375, "B2": 1 / 3}, "bay"),
-    "Productivity today": Expect("A", {"T1": 17100 / 30600, "T2": 10800 / 34200}, "technician"),
-    "Efficiency today": Expect("A", {"T1": 11250 / 11700, "T2": 0.625}, "technician"),
-    "Waits today, p90 against target": Expect("A", {k: float(v) for k, v in P90_TODAY.items()}, "kind"),
     "Revenue today": one("A", 700),
     "On time today": one("A", 0.5),
-    "Parts on backorder": one("A", 1),
+    "In work": one("B", floor.WIP["in_work"]),
+    "Waiting for work": one("B", floor.WIP["awaiting_work"]),
+    "Waiting for parts": one("B", floor.WAITING_PARTS),
+    "Ready for pickup": one("B", floor.WIP["ready"]),
+    "Stale clocks": Expect("B", dict(zip("ABC", map(float, floor.STALE_CLOCKS.values()), strict=True)), "refId"),
+    "Bays now": Expect("B", {floor.BAY_NAMES[bay]: float(state) for bay, state in floor.BAY_STATES.items()}, "name"),
+    "Bay utilization today": Expect("A", {"Bay B1": 0.375, "Bay B2": 1 / 3}, "name"),
+    "Productivity today": Expect("A", {"Alice": 17100 / 30600, "Bob": 10800 / 34200}, "name"),
+    "Efficiency today": Expect("A", {"Alice": 11250 / 11700, "Bob": 0.625}, "name"),
+    "Waits today, p90 against target": Expect("A", {k: float(v) for k, v in P90_TODAY.items()}, "kind"),
 }
 
 MANAGER = {
@@ -81,13 +116,15 @@ MANAGER = {
     "Follow-ups on time, month to date": one("C", 0.5),  # RC1 reached before its due day ended; RC2 not reached
     "Complaints per 100 ROs, month to date": one("C", 100),  # 2 complaints, 2 ROs delivered
     "Complaints open": one("C", 1),  # K1 resolved, K2 open
-    "Radar 3 Paid-service ratio": one("A", 2 / 5),
-    "Radar 4 Vehicles per technician": one("A", 1.0),
-    "Radar 5 Bay utilization": one("A", 24300 / 68400),
-    "Radar 6 Paid labour ÷ revenue": one("A", 400 / 700),
-    "Radar 8 Gross margin": one("A", 410 / 700),
-    "Radar 9 Comeback rate": one("A", 0.4),
-    "Radar 10 Technician productivity": one("A", 27900 / 64800),
+    "Month to date ÷ target (目标达成率)": Expect("A", ATTAINMENT_A, "refId"),
+    **{f"Radar {i} {title}": Expect("A", {"A": value, "B": MONTHLY_A[name]}, "refId")
+       for i, (title, (name, value)) in enumerate(zip(RADAR_TITLES, RADAR_A, strict=True), start=1)},
+    "Warranty claims by status": Expect("C", {k: float(v) for k, v in WARRANTY["by_status"].items()}, "status"),
+    "Warranty receivable": one("C", WARRANTY["receivable"]),
+    "Warranty claimed and paid, month to date": Expect("C", {"A": WARRANTY["claimed"], "B": WARRANTY["paid"]}, "refId"),
+    "Warranty rejection rate, month to date": one("C", WARRANTY["rejection"]),
+    "Repair to submission, month to date": one("C", WARRANTY["to_submission"]),
+    "Repair to payment, month to date": one("C", WARRANTY["to_payment"]),
     "Entries per day": one("A", 5),
     "Revenue per day": one("A", 700),
     "Revenue per RO per day": one("A", 350),
@@ -109,7 +146,6 @@ RECORDS = {
     "site:pitwall_site_open": [one("A", 0), one("B", 1)],
     "site:pitwall_bay_state": [Expect("A", {"B1": 0, "B2": 0}, "bay"),
                                Expect("B", {bay: float(s) for bay, s in floor.BAY_STATES.items()}, "bay")],
-    "site:pitwall_reception_waiting_vehicles": [one("A", 0), one("B", floor.WAITING_AT_RECEPTION)],
 }
 TARGETS = {"reception": 600, "approval": 1800, "dispatch": 3600, "parts": 3600, "qc": 1800}
 
@@ -135,9 +171,9 @@ API_P95 = "histogram_quantile(0.95, sum by (job, service, le) (rate(pitwall_http
 ALERTS = {
     "ReceptionWaitOverTarget": Alert({"site": "{B}", "kind": "reception"}, floor.RECEPTION_P90_LAST_HOUR, state="active"),
     "BayIdleWhileWorkWaits": Alert({"site": "{B}", "bay": "BI"}, 1, state="active"),
-    # TS's job clock runs at one second per second while TS is clocked out (the slope over the KPI's refresh steps
-    # reaches 1 once the 5-minute range is full).
-    "JobClockRunningWhileNotClockedIn": Alert({"site": "{B}", "technician": "TS"}, 1, 0.5, state="active"),
+    # TS's job clock, flagged by the workshop after TS clocked out, still runs.
+    "StaleClock": Alert({"site": "{B}", "kind": "job_past_clock_out"}, 1, state="active"),
+    "WipPastPromisedTime": Alert({"site": "{B}"}, floor.PAST_PROMISE, state="active"),
     "RepairOrdersInProgressTooLong": Alert({"site": "{B}"}, floor.OVER_AGE_THRESHOLD, state="active"),
     "PitwallServiceDown": Alert({"instance": "{dead}", "job": "pitwall-services"}, 0, state="active"),
     # Other tests' poison events on the shared topics are dead-lettered by the kpi too.

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
+from sqlmodel.ext.asyncio.session import AsyncSession
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.kpi.figures.definitions import DEFINITIONS as FIGURES
 from services.kpi.metrics import KpiMetrics
+from services.kpi.review import RADAR_METRICS
 from services.kpi.satisfaction.figures import DEFINITIONS as SATISFACTION
+from services.kpi.schemas import ReferenceDataUpdate, TargetInput
+from services.kpi.targets import write_reference, write_targets
+from services.kpi.warranty.figures import DEFINITIONS as WARRANTY
 from tests.deploy.aftercare import aftercare_day
 from tests.deploy.stack import ROOT, RULES
 from tests.kpi.day import Day
@@ -77,6 +83,12 @@ async def test_every_kpi_figure_has_a_site_series_for_the_boards() -> None:
     engine = await memory_engine()
     tz, day = evening_zone()
     await feed(engine, [Day("site-families", tz, day).events(), aftercare_day("site-aftercare", tz, day)])
+    async with AsyncSession(engine) as session, session.begin():  # a manager's targets and reference data
+        await write_targets(session, "site-families", day.year, [TargetInput(indicator="vehicle_entries", yearly=Decimal(1200))],
+                            "manager")
+        await write_reference(session, "site-families", day.isoformat()[:7], ReferenceDataUpdate(
+            vehicles_in_operation=100, service_headcount=10, leavers=1, vehicles_due_free_inspection=4,
+            vehicles_due_paid_maintenance=10), "manager")
     collector = KpiMetrics(engine, refresh_seconds=5, debounce_seconds=0)
     await collector.refresh()
     await engine.dispose()
@@ -87,6 +99,10 @@ async def test_every_kpi_figure_has_a_site_series_for_the_boards() -> None:
     recorded = {rule["record"] for path in RULES for group in yaml.safe_load(path.read_text())["groups"]
                 for rule in group["rules"] if "record" in rule}
     assert {f"site:{name}" for name in exposed} <= recorded, sorted({f"site:{n}" for n in exposed} - recorded)
-    # Figures the two days leave undefined still have their site-level series.
-    defined = {f"site:pitwall_kpi_{d.metric}" for d in [*FIGURES.values(), *SATISFACTION.values()] if d.metric}
+    assert {"pitwall_kpi_target", "pitwall_kpi_technician_info", "pitwall_kpi_staff_turnover_ratio",
+            "pitwall_kpi_warranty_claims"} <= exposed
+    # Figures the two days leave undefined still have their site-level series (those only per technician or bay: theirs).
+    defined = {f"site:pitwall_kpi_{d.metric}" for d in [*FIGURES.values(), *SATISFACTION.values(), *WARRANTY.values()]
+               if d.metric and not d.scoped}
+    defined |= {f"site:pitwall_kpi_{metric}" for metric in RADAR_METRICS.values()}
     assert defined <= recorded, sorted(defined - recorded)
