@@ -425,9 +425,9 @@ PROJECTION_TABLES = [
 
 
 # The satisfaction facts live with their subpackage but on this metadata (one database, one migration history).
-from services.kpi.satisfaction import tables as _satisfaction_tables  # noqa: E402,F401
+from services.kpi.satisfaction.tables import ComplaintFact, FollowUpAttemptFact, FollowUpDueFact  # noqa: E402
 
 # The warranty claims too (services/kpi/warranty); a rebuild clears them with the other projection tables.
 from services.kpi.warranty.tables import WarrantyClaimFact  # noqa: E402
 
-PROJECTION_TABLES.append(WarrantyClaimFact)
+PROJECTION_TABLES.extend([FollowUpDueFact, FollowUpAttemptFact, ComplaintFact, WarrantyClaimFact])
