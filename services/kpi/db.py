@@ -328,7 +328,8 @@ class QcResultFact(Table, table=True):
 
 class PartsRequestFact(Table, table=True):
     __tablename__ = "kpi_parts_request"
-    __table_args__ = (Index("ix_kpi_parts_request_at", "site_id", "requested_at"),)
+    __table_args__ = (Index("ix_kpi_parts_request_at", "site_id", "requested_at"),
+                      Index("ix_kpi_parts_request_ro", "site_id", "repair_order_id"))  # the open requests of ROs in progress
     site_id: str = _key(100)
     request_id: str = _key()
     repair_order_id: str | None = Field(default=None, max_length=200)
