@@ -87,9 +87,8 @@ async def waits(request: Request, site_id: str, query: WindowQuery = Depends(win
 async def wip(request: Request, site_id: str, query: WindowQuery = Depends(window_query),
               age_threshold_hours: float | None = Query(None, gt=0, le=24 * 365),
               principal: Principal = Depends(reader)) -> AreaRead:
-    """Volume (entries, ROs opened/ready/invoiced/delivered, shares of entries), work in progress by state and age, past
-    promised time and waiting for parts; cars waiting at reception and stale clocks."""
-    return await _area(request, principal, site_id, query, ("volume", "wip", "now"), age_threshold_hours=age_threshold_hours)
+    """Volume (entries, ROs opened/ready/invoiced/delivered, shares of entries) and work in progress by state and age."""
+    return await _area(request, principal, site_id, query, ("volume", "wip"), age_threshold_hours=age_threshold_hours)
 
 
 @router.get("/money")

@@ -1,10 +1,14 @@
-"""The floor at the window's end (or now): cars waiting at reception, stale clocks; who the technicians and bays are."""
+"""The floor at the window's end (or now): cars waiting at reception, ROs past their promise or waiting for parts, stale
+clocks; who the technicians and bays are. (On /metrics; not in a REST area yet.)"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from services.kpi.figures.clock import adjusted_attendance, adjusted_clocks
-from services.kpi.figures.model import Facts, StaleFlag
+from services.kpi.figures.model import Facts, JobMark, StaleFlag
 from services.kpi.figures.result import Value, value
+from services.kpi.figures.volume import job_state, wip_states
 from services.kpi.figures.window import Window, today
 from shared.contracts.workshop import StaleClockKind
 
@@ -19,6 +23,33 @@ def reception_queue(facts: Facts, window: Window) -> list[Value]:
                if midnight <= v.arrived_at <= t and (v.opened_at is None or v.opened_at > t)]
     return [value("reception_queue", len(waiting)),
             value("reception_queue_longest_wait", t - min(waiting) if waiting else 0.0)]
+
+
+def _open_request(facts: Facts, t: float) -> dict[str, list[str | None]]:
+    """RO → the jobs of its parts requests not issued in full at t (None: a request for no job)."""
+    jobs: dict[str, list[str | None]] = defaultdict(list)
+    for r in facts.ro_parts_requests:
+        if r.requested_at <= t and (r.fully_issued_at is None or r.fully_issued_at > t):
+            jobs[r.repair_order_id].append(r.job_id)
+    return jobs
+
+
+def late_and_waiting_parts(facts: Facts, t: float) -> tuple[int, int]:
+    """ROs in progress and not ready at t: those past their promised time, those with a parts request (or backorder)
+    not issued in full for a job neither finished nor withdrawn."""
+    requests = _open_request(facts, t)
+    promised = {ro.repair_order_id for ro in facts.repair_orders if ro.promised_at is not None and ro.promised_at < t
+                and not any(done is not None and done <= t for done in (ro.ready_at, ro.delivered_at, ro.cancelled_at))}
+    if not requests and not promised:
+        return 0, 0
+    not_ready = {rid for rid, state in wip_states(facts, t).items() if state not in ("ready", "invoiced")}
+    marks_of: dict[str, list[JobMark]] = defaultdict(list)
+    for mark in facts.job_marks:
+        marks_of[mark.job_id].append(mark)
+    withdrawn = {j.job_id for j in facts.jobs if j.withdrawn_at is not None and j.withdrawn_at <= t}
+    waiting = {rid for rid, jobs in requests.items() if rid in not_ready and any(
+        job is None or (job not in withdrawn and job_state(marks_of[job], t) != "completed") for job in jobs)}
+    return len(promised & not_ready), len(waiting)
 
 
 def _running(start: float, end: float | None, flagged_at: float, t: float) -> bool:
@@ -49,9 +80,10 @@ def still_stale(facts: Facts, t: float) -> list[StaleFlag]:
 
 
 def now_figures(facts: Facts, window: Window) -> list[Value]:
-    """Cars waiting at reception and clocks flagged stale that still run, by kind."""
+    """Cars waiting at reception, ROs past their promise or waiting for parts, clocks flagged stale that still run."""
+    late, waiting = late_and_waiting_parts(facts, window.as_of)
     standing = still_stale(facts, window.as_of) if facts.stale_flags else []
-    return [*reception_queue(facts, window),
+    return [*reception_queue(facts, window), value("wip_past_promise", late), value("wip_waiting_parts", waiting),
             *(value("stale_clocks", sum(1 for f in standing if f.kind == kind), kind=kind) for kind in STALE_KINDS)]
 
 

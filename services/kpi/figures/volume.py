@@ -55,7 +55,7 @@ def volume_figures(facts: Facts, window: Window) -> list[Value]:
     return out
 
 
-def _job_state(marks: list[JobMark], t: float) -> str:
+def job_state(marks: list[JobMark], t: float) -> str:
     seen = [m for m in marks if m.at <= t and m.kind in ("on", "resume", "complete")]
     if not seen:
         return "queued"
@@ -106,40 +106,24 @@ def _work_state(ro: RepairOrder, t: float, jobs: list, marks_of: dict[str, list[
                       and not any(d is not None and d <= t for d in (line.approved_at, line.declined_at, line.removed_at))
                       for line in lines)
         return "awaiting_approval" if pending else "open"
-    states = [_job_state(marks_of[j.job_id], t) for j in active]
+    states = [job_state(marks_of[j.job_id], t) for j in active]
     if all(s == "completed" for s in states):
         last_completion = max(m.at for j in active for m in marks_of[j.job_id] if m.kind == "complete" and m.at <= t)
         return "qc_passed" if any(last_completion <= p <= t for p in passes) else "awaiting_qc"
     return "in_work" if "started" in states else "awaiting_work"
 
 
-def waiting_parts(facts: Facts, t: float, not_ready: set[str]) -> set[str]:
-    """ROs (of `not_ready`) with a parts request not issued in full at t for a job neither finished nor withdrawn."""
-    marks_of: dict[str, list[JobMark]] = defaultdict(list)
-    for mark in facts.job_marks:
-        marks_of[mark.job_id].append(mark)
-    withdrawn = {j.job_id for j in facts.jobs if j.withdrawn_at is not None and j.withdrawn_at <= t}
-    return {r.repair_order_id for r in facts.ro_parts_requests
-            if r.repair_order_id in not_ready and r.requested_at <= t and (r.fully_issued_at is None or r.fully_issued_at > t)
-            and (r.job_id is None or (r.job_id not in withdrawn and _job_state(marks_of[r.job_id], t) != "completed"))}
-
-
 def wip_figures(facts: Facts, window: Window, threshold_seconds: float) -> list[Value]:
-    """WIP by state, the oldest one's age, how many are older than the threshold, past their promised time or waiting
-    for parts, at the window's end."""
+    """WIP count by state, the oldest one's age and how many are older than the threshold, at the window's end."""
     t = window.as_of
     states = wip_states(facts, t)
     arrivals = arrival_of(facts)
     ros = {ro.repair_order_id: ro for ro in facts.repair_orders}
     ages = [t - arrivals.get(rid, ros[rid].opened_at or t) for rid in states]
-    not_ready = {rid for rid, state in states.items() if state not in ("ready", "invoiced")}
-    late = [rid for rid in not_ready if (promised := ros[rid].promised_at) is not None and promised < t]
     out = [value("wip", sum(1 for s in states.values() if s == state), state=state) for state in WIP_STATES]
     out += [
         value("wip_total", len(states)),
         value("wip_oldest_age", max(ages) if ages else 0.0),
         value("wip_over_threshold", sum(1 for age in ages if age > threshold_seconds)),
-        value("wip_past_promise", len(late)),
-        value("wip_waiting_parts", len(waiting_parts(facts, t, not_ready))),
     ]
     return out
