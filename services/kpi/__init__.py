@@ -8,5 +8,6 @@ How it stays right however events arrive (late, twice, out of order across topic
 - Nothing is accumulated: every figure is computed at read time (figures/, pure) over a window
   in the site's time zone, clipping intervals to it; an open interval runs to now.
 - facts.py reads what a window needs; api/ serves it with each figure's formula, unit and window;
-  metrics.py keeps a per-site cache for /metrics; rebuild.py replays the topics into fresh tables.
+  metrics.py keeps a per-site cache for /metrics (review.py adds the month's targets and the radar indicators that need
+  reference data); rebuild.py replays the topics into fresh tables.
 """
