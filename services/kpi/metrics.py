@@ -159,19 +159,8 @@ class KpiMetrics(Collector):
                 behind = self._lag() > self._catch_up_lag
                 await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if behind else self._debounce_seconds)
                 self._wake.clear()
-                # One site at a time, the longest waiting first: a site dirtied again while queued keeps its place,
-                # one dirtied while being refreshed goes to the back. A change waits at most one pass over the others.
-                began, count = time.monotonic(), 0
-                while self._dirty:
-                    site_id = next(iter(self._dirty))
-                    del self._dirty[site_id]
-                    try:
-                        with self._site_seconds.time():
-                            await self.refresh([site_id])
-                    except Exception:
-                        self.mark_dirty(site_id)  # retried on the next pass
-                        raise
-                    count += 1
+                began = time.monotonic()
+                count = await self._refresh_dirty()
                 last_pass = time.monotonic() - began
                 self._pass_seconds.set(last_pass)
                 self._pass_sites.set(count)
@@ -184,6 +173,35 @@ class KpiMetrics(Collector):
             except Exception:  # noqa: BLE001 - the cache stays as it was; the next round retries
                 log.exception("refreshing the kpi metrics failed")
                 await asyncio.sleep(1.0)
+
+    async def _refresh_dirty(self) -> int:
+        """Refresh the dirty sites, the longest waiting first; returns how many were refreshed."""
+        # A site dirtied again while queued keeps its place, one dirtied while being refreshed goes to the back: a change
+        # waits at most one pass over the others. The worker gets the next site before it is done with this one, so it
+        # never waits for this event loop (busy applying the consumer's batches) between two sites.
+        depth = 2 if self._worker is not None else 1
+        pending: dict[asyncio.Future[None], tuple[str, float]] = {}  # → (site, when sent)
+        count, last_done = 0, 0.0
+        try:
+            while self._dirty or pending:
+                while self._dirty and len(pending) < depth:
+                    site_id = next(iter(self._dirty))
+                    del self._dirty[site_id]
+                    pending[asyncio.ensure_future(self.refresh([site_id]))] = (site_id, time.monotonic())
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for future in done:
+                    site_id, sent = pending.pop(future)
+                    if future.exception() is not None:
+                        self.mark_dirty(site_id)  # retried on the next pass
+                        future.result()
+                    now = time.monotonic()
+                    self._site_seconds.observe(now - max(sent, last_done))  # the worker took it when done with the last
+                    last_done, count = now, count + 1
+        finally:
+            for future, (site_id, _) in pending.items():  # failed or cancelled meanwhile: those in flight are done again later
+                future.cancel()
+                self.mark_dirty(site_id)
+        return count
 
     async def _refresh_all(self) -> None:
         try:
