@@ -9,6 +9,7 @@ import os
 import platform
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 
 from tools import localpg
@@ -124,6 +126,51 @@ async def database(kind: str, work_dir: Path, name: str) -> AsyncIterator[str]:
         yield url
     finally:
         await localpg.adrop_database(db_name)
+
+
+class DbScalar:
+    """One number read straight from a service's database (written as `$1`-style SQL), e.g. how far it has got.
+
+    SQLite is read on a read-only connection (0 until the file and its tables exist); PostgreSQL through asyncpg.
+    """
+
+    def __init__(self, url: str, query: str, *params: Any) -> None:
+        self._url, self._query, self._params = url, query, params
+        self._sqlite: sqlite3.Connection | None = None
+        self._pg: asyncpg.Connection | None = None
+
+    async def value(self) -> int:
+        """The query's single value now."""
+        if self._url.startswith("sqlite"):
+            return await asyncio.to_thread(self._sqlite_value)
+        if self._pg is None:
+            self._pg = await asyncpg.connect(self._url.replace("postgresql+asyncpg", "postgresql"))
+        try:
+            return int(await self._pg.fetchval(self._query, *self._params) or 0)
+        except asyncpg.UndefinedTableError:  # the service has not created its tables yet
+            return 0
+
+    def _sqlite_value(self) -> int:
+        if self._sqlite is None:
+            path = self._url.split("///", 1)[1]
+            if not Path(path).exists():
+                return 0
+            self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, isolation_level=None,
+                                           check_same_thread=False)
+        try:
+            query = self._query
+            for n in range(len(self._params), 0, -1):
+                query = query.replace(f"${n}", "?")
+            return int(self._sqlite.execute(query, self._params).fetchone()[0] or 0)
+        except sqlite3.OperationalError:  # the service has not created its tables yet
+            return 0
+
+    async def close(self) -> None:
+        """Close its connection."""
+        if self._pg is not None:
+            await self._pg.close()
+        if self._sqlite is not None:
+            self._sqlite.close()
 
 
 def clean_env(**extra: str) -> dict[str, str]:

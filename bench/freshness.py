@@ -11,7 +11,9 @@ probes) and kpi run. Either way the event rate is counted on the topics and repo
 every `probe-interval` seconds through the reception API; each probe's freshness is the time from its 201 to the first
 scrape of the KPI service's /metrics where the probe site's `vehicle_entries` (today) has counted it. /metrics is scraped
 every 50 ms while a probe is outstanding, for the probe site only (`?site=`: the same text, without every other site's
-megabytes at 50 scrapes a second); that, and the scrape time reported, bound the resolution.
+megabytes at 50 scrapes a second); that, and the scrape time reported, bound the resolution. The time is split where it
+goes: to the topic (reception's relay), to the kpi database (its consumer: the probe site's visits, read every 10 ms) and
+from there to /metrics (its figures).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import DEFAULT_KAFKA_PORT, Process, Report, clean_env, database, free_port, latency_summary, own_broker, work_dir
+from bench.common import DEFAULT_KAFKA_PORT, DbScalar, Process, Report, clean_env, database, free_port, latency_summary, own_broker, work_dir
 from bench.workload import as_cloud_event, event_log, site_ids
 from shared.auth import mint_token
 from shared.contracts import parts, reception, workshop
@@ -47,6 +49,7 @@ SERVICES = ("reception", "workshop", "parts", "kpi")
 TOPICS = [reception.TOPIC, workshop.TOPIC, parts.TOPIC]
 ARRIVED = ("ce_type", reception.VehicleArrived.type.encode())
 SCRAPE_EVERY = 0.05  # seconds between the starts of two scrapes while a probe is outstanding (the resolution)
+APPLIED_EVERY = 0.01  # seconds between two reads of the kpi database for the probes' visits while one is outstanding
 
 
 @dataclass
@@ -184,6 +187,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
     """Send the probes on a fixed schedule; scrape /metrics while one is outstanding."""
     ok_at: dict[int, float] = {}
     seen_at: dict[int, float] = {}
+    applied_at: dict[int, float] = {}  # when the kpi service's database held the probe's visit (its consumer applied it)
     scrapes: list[float] = []
     started: list[float] = []
     sizes: list[int] = []
@@ -220,11 +224,27 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
                 raise RuntimeError(f"probe {k}: {response.status_code} {response.text[:300]}")
             ok_at[k] = time.monotonic()
 
-        watcher = asyncio.create_task(watch())
+        async def applied() -> None:
+            visits = DbScalar(kpi.env["PITWALL_KPI_DATABASE_URL"],
+                              "SELECT COUNT(*) FROM kpi_visit WHERE site_id = $1 AND arrived_at IS NOT NULL", site)
+            try:
+                while not done.is_set() or len(applied_at) < len(vehicles):
+                    if len(applied_at) >= len(ok_at) and not done.is_set():
+                        await asyncio.sleep(0.002)
+                        continue
+                    count = await visits.value()
+                    now = time.monotonic()
+                    for k in range(len(applied_at) + 1, count + 1):
+                        applied_at[k] = now
+                    await asyncio.sleep(APPLIED_EVERY)
+            finally:
+                await visits.close()
+
+        watcher, applied_watcher = asyncio.create_task(watch()), asyncio.create_task(applied())
         start = time.monotonic() + 0.1
         await asyncio.gather(*(probe(k, v, start + (k - 1) * interval) for k, v in enumerate(vehicles, start=1)))
         done.set()
-        await asyncio.wait_for(watcher, timeout=120)
+        await asyncio.wait_for(asyncio.gather(watcher, applied_watcher), timeout=120)
         began = time.monotonic()
         whole = (await kpi_client.get("/metrics")).text  # what a Prometheus scrape of every site costs
         full, full_ms = len(whole.encode()), round(1000 * (time.monotonic() - began), 2)
@@ -232,6 +252,7 @@ async def measure(kpi: Process, reception_url: str, advisor: dict[str, str], veh
                                                          "pitwall_kpi_refresh_site_seconds_sum", "pitwall_kpi_refresh_site_seconds_count")}
     latencies = [max(0.0, seen_at[k] - ok_at[k]) for k in ok_at]
     return {"probes": len(latencies), "window": (start, max(ok_at.values())), "ok_at": ok_at, "seen_at": seen_at,
+            "applied_at": applied_at,
             **latency_summary(latencies),
             "scrape_ms_mean": round(1000 * sum(scrapes) / len(scrapes), 2), "metrics_bytes": max(sizes),
             "full_scrape_ms": full_ms, "full_metrics_bytes": full, "last_refresh_pass": passes,
@@ -290,11 +311,14 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await load
         start, end = result.pop("window")
-        ok_at, seen_at = result.pop("ok_at"), result.pop("seen_at")
+        ok_at, seen_at, applied_at = result.pop("ok_at"), result.pop("seen_at"), result.pop("applied_at")
         on_topic = dict(enumerate(sorted(rate.probes)[:len(ok_at)], start=1))
         if len(on_topic) == len(ok_at):  # where the time goes: to the topic (relay), then to /metrics (kpi)
             result["to_topic"] = latency_summary([max(0.0, on_topic[k] - ok_at[k]) for k in ok_at])
             result["topic_to_metrics"] = latency_summary([max(0.0, seen_at[k] - on_topic[k]) for k in ok_at])
+            # ...and within kpi: its consumer applying the event (in its database), then its figures on /metrics.
+            result["topic_to_applied"] = latency_summary([max(0.0, applied_at[k] - on_topic[k]) for k in ok_at])
+        result["applied_to_metrics"] = latency_summary([max(0.0, seen_at[k] - applied_at[k]) for k in ok_at])
         result["events_per_second"] = rate.between(start, end)
         result["kpi_cpu_share"] = round(kpi_cpu / max(end - start, 1e-9), 2)
         result["load_ended_early"] = background_done
@@ -306,7 +330,8 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     report.row("probes (arrivals at one site)", result["probes"], f"one every {options.probe_interval}s")
     report.row("2xx → /metrics p50", f"{result['p50_ms']} ms")
     report.row("2xx → /metrics p99", f"{result['p99_ms']} ms", f"max {result['max_ms']} ms")
-    for part, what in (("to_topic", "2xx → event on the topic"), ("topic_to_metrics", "topic → /metrics")):
+    for part, what in (("to_topic", "2xx → event on the topic"), ("topic_to_metrics", "topic → /metrics"),
+                       ("topic_to_applied", "topic → applied (kpi database)"), ("applied_to_metrics", "applied → /metrics")):
         if part in result:
             report.row(f"  {what} p50 / p99", f"{result[part]['p50_ms']} / {result[part]['p99_ms']} ms")
     report.row("/metrics?site=probe scrape", f"{result['scrape_ms_mean']} ms", f"{result['metrics_bytes']:,} bytes")

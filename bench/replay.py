@@ -14,18 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from bench.common import DEFAULT_KAFKA_PORT, ROOT, Process, Report, clean_env, database, own_broker, work_dir
+from bench.common import DEFAULT_KAFKA_PORT, ROOT, DbScalar, Process, Report, clean_env, database, own_broker, work_dir
 from bench.workload import as_cloud_event, event_log, last_days, site_ids
 from shared.contracts import parts, reception, workshop
 from shared.kafka_admin import ensure_topics
@@ -112,39 +110,6 @@ async def bare_read(bootstrap: str, ends: dict[TopicPartition, int]) -> dict[str
     return {"events": count, "seconds": round(last - first, 3), "events_per_second": round(count / max(last - first, 1e-9), 1)}
 
 
-class StoredOffsets:
-    """The sum of the next offsets the KPI service stored with its projection (read straight from its database)."""
-
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._pg: asyncpg.Connection | None = None
-
-    async def total(self) -> int:
-        query = "SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offset WHERE consumer = $1"
-        if self._url.startswith("sqlite"):
-            path = self._url.split("///", 1)[1]
-            return await asyncio.to_thread(_sqlite_total, path, query.replace("$1", "?"))
-        if self._pg is None:
-            self._pg = await asyncpg.connect(self._url.replace("postgresql+asyncpg", "postgresql"))
-        return int(await self._pg.fetchval(query, GROUP))
-
-    async def close(self) -> None:
-        if self._pg is not None:
-            await self._pg.close()
-
-
-def _sqlite_total(path: str, query: str) -> int:
-    if not Path(path).exists():
-        return 0
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        return int(connection.execute(query, (GROUP,)).fetchone()[0])
-    except sqlite3.OperationalError:  # the service has not created its tables yet
-        return 0
-    finally:
-        connection.close()
-
-
 def consumer_counts(metrics_text: str) -> dict[str, float]:
     """pitwall_consumer_events_total by outcome, summed over topics."""
     counts: dict[str, float] = {}
@@ -165,7 +130,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
     env = clean_env(PITWALL_KAFKA_BOOTSTRAP=bootstrap, PITWALL_KPI_DATABASE_URL=url, PITWALL_KPI_CONSUMER_GROUP=GROUP,
                     PITWALL_DATA_DIR=str(work / "data"), PITWALL_LOG_LEVEL="WARNING")
     kpi = Process.service("kpi", env, work / "logs", profile, root)
-    offsets = StoredOffsets(url)
+    offsets = DbScalar(url, "SELECT COALESCE(SUM(next_offset), 0) FROM consumer_offset WHERE consumer = $1", GROUP)
     kpi.start()
     try:
         await kpi.ready()
@@ -177,7 +142,7 @@ async def kpi_replay(bootstrap: str, url: str, total: int, work: Path, timeout: 
             if kpi.process is None or kpi.process.poll() is not None:
                 raise RuntimeError(f"the KPI service died during the replay:\n{kpi.tail()}")
             await asyncio.sleep(0.1)
-            done = await offsets.total()
+            done = await offsets.value()
             if done and not first_at:
                 first_at, first_count, first_cpu = time.monotonic(), done, kpi.cpu_seconds()
         seconds = time.monotonic() - first_at
