@@ -44,6 +44,7 @@ async def dead_letters(bootstrap: str, sites: set[str]) -> list[str]:
         partitions = [TopicPartition(t, p) for t in topics for p in cluster.partitions_for_topic(t) or ()]
         if not partitions:
             return []
+        consumer.assign(partitions)  # the consumer's client keeps metadata only of topics it was given
         ends = await consumer.end_offsets(partitions)
         partitions = [tp for tp in partitions if ends[tp] > 0]
         if not partitions:

@@ -127,8 +127,8 @@ def day_metrics_mismatches(text: str, site: str) -> list[str]:
 
 def check_metric_names(text: str) -> None:
     """Only allowed labels; nothing like an RO id, VIN or customer; and promtool accepts the page."""
-    # `name`: a technician's or bay's display name (info figures); `figure`: the indicator a target is for.
-    allowed = {"site", "technician", "advisor", "bay", "pay_type", "ro_type", "state", "kind", "window", "le", "name", "figure"}
+    # `name`: a technician's or bay's display name (info figures); `figure`: the indicator a target is for; `status`: a warranty claim's.
+    allowed = {"site", "technician", "advisor", "bay", "pay_type", "ro_type", "state", "kind", "window", "le", "name", "figure", "status"}
     for family in text_string_to_metric_families(text):
         if family.name.startswith("pitwall_kpi_"):
             for sample in family.samples:
