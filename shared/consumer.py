@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import signal
@@ -14,7 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -49,6 +50,12 @@ def _stop_if_asked(records: list[ConsumerRecord]) -> None:
     wanted = os.environ.get(FAULT_STOP_AFTER_DB_COMMIT)
     if wanted and any(dict(record.headers or ()).get("ce_id") == wanted.encode() for record in records):
         os.kill(os.getpid(), signal.SIGSTOP)
+
+
+def _lock_id(group_id: str, key: bytes | None) -> int:
+    """A key's advisory lock number in a group (64 bits, signed as PostgreSQL's bigint)."""
+    digest = hashlib.blake2b(group_id.encode() + b"\0" + (key or b""), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 def _database_down(exc: DBAPIError) -> bool:
@@ -225,6 +232,7 @@ class ConsumerRunner:
         try:
             async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
                 async with session.begin():
+                    await self._lock_keys(session, records)
                     await self._apply_all(session, records, dead, outcome)
                     await self._store_offset(session, tp, records[-1].offset + 1)
                     await self._dead_letter(dead)
@@ -244,6 +252,19 @@ class ConsumerRunner:
             await self._consumer.commit({tp: records[-1].offset + 1})
         except Exception as exc:  # noqa: BLE001 - the DB offset is the truth; Kafka's is for lag tools
             log.info("kafka offset commit failed (DB offset kept): %s", exc)
+
+    async def _lock_keys(self, session: AsyncSession, records: list[ConsumerRecord]) -> None:
+        """On PostgreSQL, hold a lock per record key (a site) for the group until this transaction ends.
+
+        Members of a group own different partitions, but one site's events come on several topics, so two members can
+        apply batches of one site at the same time; a handler that reads a row and writes it back would then lose one
+        of the two writes (READ COMMITTED). Taken before any read, in one order: the later batch waits, then reads what
+        the earlier committed, and no two batches deadlock. SQLite needs none: it runs one write transaction at a time.
+        """
+        if session.bind.dialect.name != "postgresql":
+            return
+        keys = sorted({_lock_id(self.group_id, record.key) for record in records})
+        await session.execute(text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"), {"keys": keys})
 
     async def _apply_all(
         self, session: AsyncSession, records: list[ConsumerRecord], dead: list[tuple[ConsumerRecord, str]], outcome: _Outcome

@@ -15,16 +15,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import murmur2
 from aiokafka.structs import RecordMetadata
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi.db import infra
 from services.kpi.handlers import PROJECTIONS
 from services.kpi.settings import KpiSettings
 from shared.cloudevents import CloudEvent
+from shared.contracts import parts as p
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
 from tests.hardening.apps import ServiceProcess
-from tests.kit import eventually
+from tests.kit import eventually, new_site
 from tests.kpi.checks import samples_of
 from tests.kpi.day import Day
 from tests.kpi.support import TOPICS, area, kpi_settings
@@ -94,6 +96,67 @@ def combined(*pages: dict[Any, float]) -> dict[Any, float]:
 # Every site's figures recomputed each second, month to date too (5 s and 10 s by default): the tests wait less for
 # /metrics to show what the DB holds. Nothing else changes.
 QUICK_METRICS = {"metrics_refresh_seconds": 1.0, "metrics_month_refresh_seconds": 1.0}
+
+
+async def combined_settled(urls: list[str], site: str, day: Day, wanted: Figures, timeout: float = 60) -> None:
+    """Several instances' /metrics, kept as the recording rules keep them, reach the wanted figures; each answers the
+    wanted REST figures."""
+
+    async def pages() -> dict[Any, float]:
+        return combined(*[metrics_of(await scrape(url, site), site) for url in urls])
+
+    async def equal() -> bool:
+        return await pages() == wanted.metrics
+
+    try:
+        await eventually(equal, timeout=timeout, interval=0.3)
+    finally:
+        got = await pages()
+        assert got == wanted.metrics, diff(got, wanted.metrics)
+    for url in urls:
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            assert (await figures_of(client, site, day)).rest == wanted.rest
+
+
+# Tables only the workshop's events write, after their batch has written the rows it shares with the parts' events.
+WORKSHOP_FACTS = ("kpi_bay_status", "kpi_job_mark", "kpi_attendance_mark")
+
+
+async def contested(database_url: str, bootstrap: str, sent: list[CloudEvent]) -> None:
+    """A site's events on PostgreSQL, its workshop and parts events applied by two group members at the same time.
+
+    The workshop's batch is held inside its transaction (the test locks tables only it writes, after it wrote its
+    parts request and site rows) until the parts' batch, on the other member, waits too: on those rows, or on the
+    site's lock if the consumer takes one. Without that lock the parts' batch read no row, and its insert of them
+    does nothing once the workshop's commits: what it said (a request issued in full) is lost.
+    """
+    parts = [ce for ce in sent if TOPIC_OF[ce.type] == p.TOPIC]
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as holder:
+            await holder.execute(text(f"LOCK TABLE {', '.join(WORKSHOP_FACTS)} IN EXCLUSIVE MODE"))
+            await publish(bootstrap, [ce for ce in sent if ce not in parts])
+            await eventually(lambda: _waiting(engine, 1), timeout=30)
+            await publish(bootstrap, parts)
+            await eventually(lambda: _waiting(engine, 2), timeout=30)
+            await holder.rollback()
+    finally:
+        await engine.dispose()
+
+
+async def _waiting(engine: AsyncEngine, count: int) -> bool:
+    async with engine.connect() as conn:  # a transaction of its own: pg_stat_activity is read once per transaction
+        statement = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        return int((await conn.execute(text(statement))).scalar_one()) >= count
+
+
+def one_site_per_partition() -> list[str]:
+    """New sites, the i-th of them on partition i of every topic."""
+    found: dict[int, str] = {}
+    while len(found) < PARTITIONS:
+        site = new_site()
+        found.setdefault(partition_of(site), site)
+    return [found[p] for p in range(PARTITIONS)]
 
 
 def settings_for(database_url: str, bootstrap: str, group: str | None = None, **overrides: Any) -> KpiSettings:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -22,18 +23,25 @@ import httpx
 import pytest
 from aiokafka import TopicPartition
 
+from shared.cloudevents import CloudEvent
 from shared.consumer import FAULT_STOP_AFTER_DB_COMMIT
 from tests.hardening.apps import REPO, sqlite_url
 from tests.hardening.brokers import private_broker
 from tests.hardening.kpi_runs import (
+    PARTITIONS,
+    TOPIC_OF,
     Figures,
     caught_up,
+    combined_settled,
+    contested,
     carrying,
     committed_in_kafka,
     consumed,
     figures_of,
     kpi_env,
     kpi_process,
+    one_site_per_partition,
+    owned_partitions,
     processed_events,
     publish,
     scrape,
@@ -41,14 +49,16 @@ from tests.hardening.kpi_runs import (
     settled,
     stored_offsets,
 )
-from tests.kit import eventually, new_site, running
+from tests.kit import as_cloud_event, eventually, new_site, running
 from tests.kit import caught_up as app_caught_up
 from tests.kpi import checks
 from tests.kpi.day import Day
-from tests.kpi.support import app_for, evening_zone, start_at_end_of_topics, wrap
+from tests.kpi.support import TOPICS, app_for, evening_zone, start_at_end_of_topics, wrap
 from tools.localkafka import LocalKafka
 
 BROKER_PORT, CONTROLLER_PORT = 19592, 19692
+SEEDS = (0, 1, 2)  # shuffles of the day through Kafka (the property over many more, in-process: tests/kpi/test_arrival_order.py)
+DELIVERED_TWICE, RESENT = 15, 5
 
 
 @pytest.fixture(scope="module")
@@ -169,3 +179,102 @@ async def test_kpi_killed_after_its_db_commit_and_before_the_offset_commit_count
         await eventually(lambda: app_caught_up(replayed.state.runtime, bootstrap), timeout=60)
         await settled(client, day.site, day, live)
         assert consumed((await client.get("/metrics")).text, "applied") == 0  # it carries on where the replay ended
+
+
+def arrival(day: Day, seed: int) -> list[CloudEvent]:
+    """The day's events as Kafka may bring them, seeded: shuffled (seed 0: each topic in order, the topics interleaved,
+    as partitions consumed at different speeds; else in any order), 15 delivered twice (same ids), 5 re-sent by their
+    producer under new ids."""
+    rng = random.Random(seed)
+    sent = wrap(day.events())
+    if seed == 0:
+        queues: dict[str, list[CloudEvent]] = {}
+        for cloud_event in sent:
+            queues.setdefault(TOPIC_OF[cloud_event.type], []).append(cloud_event)
+        stream = []
+        while any(queues.values()):
+            stream.append(queues[rng.choice([topic for topic, queue in queues.items() if queue])].pop(0))
+    else:
+        stream = rng.sample(sent, len(sent))
+    for copy in rng.choices(sent, k=DELIVERED_TWICE) + [as_cloud_event(e) for e in rng.sample(day.events(), RESENT)]:
+        stream.insert(rng.randrange(len(stream) + 1), copy)
+    return stream
+
+
+async def test_the_day_shuffled_and_duplicated_through_kafka_gives_the_figures_of_the_day_in_order(
+    broker: LocalKafka, clean: Clean, tmp_path: Path,
+) -> None:
+    settings = settings_for(sqlite_url(tmp_path, "kpi"), broker.bootstrap)
+    await start_at_end_of_topics(settings)
+    days = {seed: clean.day(new_site()) for seed in SEEDS}
+    await publish(broker.bootstrap, [cloud_event for seed, day in days.items() for cloud_event in arrival(day, seed)])
+    app = app_for(settings)
+    async with running(app) as client:
+        await eventually(lambda: app_caught_up(app.state.runtime, broker.bootstrap), timeout=60)
+        for day in days.values():
+            await settled(client, day.site, day, clean.figures)
+        page = (await client.get("/metrics")).text
+    assert consumed(page, "applied") == len(SEEDS) * (len(clean.day("x").events()) + RESENT)
+    assert consumed(page, "duplicate") == len(SEEDS) * DELIVERED_TWICE
+
+
+async def test_a_second_kpi_instance_joining_and_leaving_mid_stream_gives_the_figures_of_one(
+    broker: LocalKafka, clean: Clean, tmp_path: Path, database_url: str,
+) -> None:
+    bootstrap = broker.bootstrap
+    early = [clean.day(site) for site in one_site_per_partition()]  # 40 % before the second joins, 30 % with it, then the rest
+    late = [clean.day(site) for site in one_site_per_partition()]  # new sites while both run (their first events too)
+    sent = {day.site: wrap(day.events()) for day in early + late}
+    share = {day.site: (len(sent[day.site]) * 4 // 10, len(sent[day.site]) * 7 // 10) for day in early}
+    settings = settings_for(database_url, bootstrap)
+    group = settings.resolved_consumer_group()
+    await start_at_end_of_topics(settings)
+    every = {(topic, str(p)) for topic in TOPICS for p in range(PARTITIONS)}
+    first = kpi_process(settings, tmp_path / "kpi-a.log")
+    second = kpi_process(settings, tmp_path / "kpi-b.log")
+    try:
+        first.start()
+        await eventually(lambda: _owns(first.url, every), timeout=60)
+        await publish(bootstrap, [ce for day in early for ce in sent[day.site][:share[day.site][0]]])
+        await eventually(lambda: caught_up(database_url, group, bootstrap), timeout=60)
+
+        second.start()  # joins the group: the partitions are split between the two
+        await eventually(lambda: _split(first.url, second.url, every), timeout=60)
+        applied_alone = consumed(await scrape(first.url), "applied")
+        on_postgres = database_url.startswith("postgresql")
+        await publish(bootstrap, [ce for day in early for ce in sent[day.site][slice(*share[day.site])]]
+                      + [ce for day in late[on_postgres:] for ce in sent[day.site]])
+        if on_postgres:  # one new site's batches applied by both at once (SQLite runs one write transaction at a time)
+            await eventually(lambda: caught_up(database_url, group, bootstrap), timeout=60)
+            await contested(database_url, bootstrap, sent[late[0].site])
+        await eventually(lambda: caught_up(database_url, group, bootstrap), timeout=60)
+        for day in late:  # both instances' /metrics, kept as the recording rules keep them, and both REST APIs
+            await combined_settled([first.url, second.url], day.site, day, clean.figures)
+        applied_by_second = consumed(await scrape(second.url), "applied")
+        assert applied_by_second > 0 and consumed(await scrape(first.url), "applied") > applied_alone, "one did all the work"
+
+        second.stop()  # leaves the group: the first takes every partition back
+        await eventually(lambda: _owns(first.url, every), timeout=60)
+        again = [ce for day in early + late for ce in random.Random(7).sample(sent[day.site], 5)]
+        await publish(bootstrap, [ce for day in early for ce in sent[day.site][share[day.site][1]:]] + again)
+        await eventually(lambda: caught_up(database_url, group, bootstrap), timeout=60)
+        async with httpx.AsyncClient(base_url=first.url, timeout=30) as client:
+            for day in early + late:
+                await settled(client, day.site, day, clean.figures)
+        page = await scrape(first.url)
+        distinct = sum(len(events) for events in sent.values())
+        assert consumed(page, "applied") + applied_by_second == distinct  # across both and two rebalances: each once
+        assert await processed_events(database_url, group) == distinct
+        assert consumed(page, "duplicate") >= len(again)
+    finally:
+        first.stop()
+        second.stop()
+
+
+async def _owns(url: str, partitions: set[tuple[str, str]]) -> bool:
+    return owned_partitions(await scrape(url)) == partitions
+
+
+async def _split(first: str, second: str, partitions: set[tuple[str, str]]) -> bool:
+    mine, theirs = owned_partitions(await scrape(first)), owned_partitions(await scrape(second))
+    return bool(mine and theirs and not mine & theirs and mine | theirs == partitions)
