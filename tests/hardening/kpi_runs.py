@@ -23,6 +23,7 @@ from services.kpi.handlers import PROJECTIONS
 from services.kpi.settings import KpiSettings
 from shared.cloudevents import CloudEvent
 from shared.contracts import parts as p
+from shared.consumer import dead_letter_topic
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
 from tests.hardening.apps import ServiceProcess
@@ -259,6 +260,22 @@ async def committed_in_kafka(bootstrap: str, group: str) -> dict[TopicPartition,
         return {tp: meta.offset for tp, meta in (await admin.list_consumer_group_offsets(group)).items()}
     finally:
         await admin.close()
+
+
+async def dead_letters(bootstrap: str, group: str, site: str) -> list[dict[str, str]]:
+    """The headers of a site's records on the group's dead-letter topic, oldest first per partition."""
+    reader = AIOKafkaConsumer(dead_letter_topic(group), bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                              enable_auto_commit=False)
+    await reader.start()
+    try:
+        found = []
+        ends = await reader.end_offsets(list(reader.assignment()))
+        while [tp for tp, end in ends.items() if await reader.position(tp) < end]:
+            for records in (await reader.getmany(timeout_ms=500)).values():
+                found += [{k: v.decode() for k, v in r.headers} for r in records]
+        return [headers for headers in found if headers.get("ce_siteid") == site]
+    finally:
+        await reader.stop()
 
 
 async def scrape(url: str, site: str | None = None) -> str:

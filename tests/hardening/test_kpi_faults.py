@@ -14,7 +14,7 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -22,9 +22,13 @@ from pathlib import Path
 import httpx
 import pytest
 from aiokafka import TopicPartition
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.cloudevents import CloudEvent
 from shared.consumer import FAULT_STOP_AFTER_DB_COMMIT
+from shared.contracts import reception as r
 from tests.hardening.apps import REPO, sqlite_url
 from tests.hardening.brokers import private_broker
 from tests.hardening.kpi_runs import (
@@ -34,6 +38,7 @@ from tests.hardening.kpi_runs import (
     caught_up,
     combined_settled,
     contested,
+    dead_letters,
     carrying,
     committed_in_kafka,
     consumed,
@@ -53,7 +58,7 @@ from tests.kit import as_cloud_event, eventually, new_site, running
 from tests.kit import caught_up as app_caught_up
 from tests.kpi import checks
 from tests.kpi.day import Day
-from tests.kpi.support import TOPICS, app_for, evening_zone, start_at_end_of_topics, wrap
+from tests.kpi.support import TOPICS, app_for, area, by_name, evening_zone, start_at_end_of_topics, wrap
 from tools.localkafka import LocalKafka
 
 BROKER_PORT, CONTROLLER_PORT = 19592, 19692
@@ -278,3 +283,82 @@ async def _owns(url: str, partitions: set[tuple[str, str]]) -> bool:
 async def _split(first: str, second: str, partitions: set[tuple[str, str]]) -> bool:
     mine, theirs = owned_partitions(await scrape(first)), owned_partitions(await scrape(second))
     return bool(mine and theirs and not mine & theirs and mine | theirs == partitions)
+
+
+# A faulty migration: the DB refuses one invoice (the fix drops the trigger). Written per dialect, one statement each.
+REFUSE = {
+    "sqlite": ["CREATE TRIGGER refuse_invoice BEFORE INSERT ON kpi_invoice WHEN NEW.invoice_id = 'INV-RO2' "
+               "BEGIN SELECT RAISE(ABORT, 'refused by a faulty migration'); END"],
+    "postgresql": ["CREATE FUNCTION refuse_invoice() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF NEW.invoice_id = 'INV-RO2' THEN RAISE EXCEPTION 'refused by a faulty migration'; END IF; "
+                   "RETURN NEW; END $$",
+                   "CREATE TRIGGER refuse_invoice BEFORE INSERT ON kpi_invoice FOR EACH ROW EXECUTE FUNCTION refuse_invoice()"],
+}
+FIX = {"sqlite": ["DROP TRIGGER refuse_invoice"], "postgresql": ["DROP TRIGGER refuse_invoice ON kpi_invoice"]}
+
+
+async def execute(engine: AsyncEngine, statements: list[str]) -> None:
+    """DDL, as an operator would run it."""
+    async with engine.begin() as conn:
+        for statement in statements:
+            await conn.execute(text(statement))
+
+
+def run_redrive(bootstrap: str, *args: str) -> str:
+    """`python -m shared.redrive …` as an operator runs it; its output."""
+    result = subprocess.run([sys.executable, "-m", "shared.redrive", *args], cwd=REPO, capture_output=True, text=True,
+                            env={**os.environ, "PITWALL_KAFKA_BOOTSTRAP": bootstrap}, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+async def test_an_event_dead_lettered_by_a_faulty_schema_is_redriven_after_the_fix_and_applied_once(
+    broker: LocalKafka, clean: Clean, tmp_path: Path, database_url: str,
+) -> None:
+    bootstrap = broker.bootstrap
+    day = clean.day(new_site())
+    sent = wrap(day.events())
+    invoice = next(ce for ce in sent if ce.type == r.RepairOrderInvoiced.type and ce.data["invoice_id"] == "INV-RO2")
+    reception = sum(1 for ce in sent if TOPIC_OF[ce.type] == r.TOPIC)
+    settings = settings_for(database_url, bootstrap)
+    group = settings.resolved_consumer_group()
+    window = {"from": day.day.isoformat(), "to": day.at("19:00").isoformat()}
+    await start_at_end_of_topics(settings)
+    app = app_for(settings)
+    async with running(app) as client:
+        engine = app.state.runtime.engine
+        dialect = engine.dialect.name
+        await execute(engine, REFUSE[dialect])
+        await publish(bootstrap, sent)
+        await eventually(lambda: app_caught_up(app.state.runtime, bootstrap), timeout=60)
+        dead = await dead_letters(bootstrap, group, day.site)
+        assert [h["ce_id"] for h in dead] == [invoice.id]
+        assert "refused by a faulty migration" in dead[0]["dlq_reason"] and dead[0]["dlq_topic"] == r.TOPIC
+        # The partition kept flowing: what came after the invoice on it (RO2 delivered, RO3, RO4, RO5) is there.
+        volume = by_name(await area(client, day.site, "wip", **window))
+        assert volume[("repair_orders_delivered", ())] == 2 and volume[("repair_orders_opened", ())] == 5
+        assert by_name(await area(client, day.site, "money", **window))[("total_revenue", ())] == 230  # RO1 only
+
+        await publish(bootstrap, [invoice])  # sent again before the fix (a relay's retry): dead-lettered again
+        await eventually(lambda: _count(dead_letters(bootstrap, group, day.site), 2), timeout=30)
+
+        listed = run_redrive(bootstrap, "--group", group, "--dry-run")
+        assert listed.count(invoice.id) == 2 and "would re-drive 2 dead-lettered events" in listed, listed
+        await execute(engine, FIX[dialect])
+        assert "re-drove 0 dead-lettered events, left 2" in run_redrive(bootstrap, "--group", group, "--topic", "pitwall.workshop.v1")
+        assert "re-drove 2 dead-lettered events, left 0" in run_redrive(bootstrap, "--group", group)
+        await eventually(lambda: app_caught_up(app.state.runtime, bootstrap), timeout=60)
+        await settled(client, day.site, day, clean.figures)
+        page = (await client.get("/metrics")).text
+        # Applied once: the first copy re-driven; the second is a duplicate by its id.
+        assert _outcomes(page, r.TOPIC) == {"applied": reception, "duplicate": 1, "dead_lettered": 2, "ignored": 0}
+        assert "re-drove 0 dead-lettered events" in run_redrive(bootstrap, "--group", group)  # its progress is kept
+
+
+async def _count(letters: Awaitable[list[dict[str, str]]], count: int) -> bool:
+    return len(await letters) == count
+
+
+def _outcomes(page: str, topic: str) -> dict[str, float]:
+    return {s.labels["outcome"]: s.value for family in text_string_to_metric_families(page) for s in family.samples
+            if s.name == "pitwall_consumer_events_total" and s.labels["topic"] == topic}
