@@ -23,6 +23,7 @@ from services.kpi.handlers import PROJECTIONS
 from services.kpi.settings import KpiSettings
 from shared.cloudevents import CloudEvent
 from shared.contracts import parts as p
+from shared.contracts import workshop as w
 from shared.consumer import dead_letter_topic
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
@@ -143,6 +144,12 @@ async def contested(database_url: str, bootstrap: str, sent: list[CloudEvent]) -
             await holder.rollback()
     finally:
         await engine.dispose()
+
+
+def apart(owned: set[tuple[str, str]], site: str) -> bool:
+    """Whether, of a site's workshop and parts partitions, one is in `owned` (one instance's) and the other is not."""
+    k = str(partition_of(site))
+    return ((w.TOPIC, k) in owned) != ((p.TOPIC, k) in owned)
 
 
 async def _waiting(engine: AsyncEngine, count: int) -> bool:
