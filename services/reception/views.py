@@ -86,11 +86,11 @@ def summary(ro: RepairOrder, vehicle: Vehicle, customer: Customer) -> RepairOrde
     )
 
 
-async def repair_order_read(session: AsyncSession, ro: RepairOrder) -> RepairOrderRead:
-    """An RO with its lines and parts."""
+async def repair_order_read(session: AsyncSession, ro: RepairOrder, opened_with: list[JobLine] | None = None) -> RepairOrderRead:
+    """An RO with its lines and parts (`opened_with`: the lines of an RO opened in this transaction, which has no parts yet)."""
     vehicle, customer = await store.vehicle_and_customer(session, ro)
-    lines = await store.lines_of(session, ro.id)
-    movements = await store.movements_of(session, ro.id)
+    lines = sorted(opened_with, key=lambda line: line.position) if opened_with is not None else await store.lines_of(session, ro.id)
+    movements = [] if opened_with is not None else await store.movements_of(session, ro.id)
     return RepairOrderRead(
         **summary(ro, vehicle, customer).model_dump(),
         visit_id=ro.visit_id, mileage_in=ro.mileage_in, mileage_out=ro.mileage_out, invoiced_at=ro.invoiced_at,

@@ -32,8 +32,8 @@ async def open_repair_order(
     at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         site = await site_in_path(uow.session, principal, site_id, lock=True)
-        ro = await repair_orders.open_repair_order(uow, site, body, at, principal.subject)
-        result = await views.repair_order_read(uow.session, ro)
+        ro, lines = await repair_orders.open_repair_order(uow, site, body, at, principal.subject)
+        result = await views.repair_order_read(uow.session, ro, opened_with=lines)
         await uow.commit(result, 201)
     response.headers["ETag"] = views.ro_etag(ro)
     return result

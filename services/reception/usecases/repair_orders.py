@@ -45,7 +45,8 @@ def _line(lines: list[JobLine], line_id: str) -> JobLine:
     raise not_found("job line", line_id)
 
 
-async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate, at: datetime, advisor: str) -> RepairOrder:
+async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate, at: datetime,
+                            advisor: str) -> tuple[RepairOrder, list[JobLine]]:
     """Open the RO of a waiting arrival, with its first job lines; numbers run per site."""
     visit = await store.referenced(uow.session, Visit, "visit_id", body.visit_id, site.site_id)
     if visit.status != WAITING:
@@ -88,7 +89,7 @@ async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate
             site_id=site.site_id, occurred_at=at, repair_order_id=ro.id, comeback_of=ro.comeback_of, reason=ro.comeback_reason,
             automatic=True,
         ))
-    return ro
+    return ro, lines
 
 
 async def change_details(uow: UnitOfWork, ro: RepairOrder, body: RepairOrderPatch) -> None:

@@ -16,7 +16,12 @@ T = TypeVar("T", bound=Table)
 
 
 async def _get(session: AsyncSession, model: type[T], ident: str, lock: bool) -> T | None:
-    return await session.get(model, ident, with_for_update=lock or None)
+    found = await session.get(model, ident, with_for_update=lock or None)
+    if found is not None:
+        # The identity map holds rows weakly: without this, a row read to check a request and dropped is read again when
+        # the answer is built (two more statements while an RO open holds SQLite's write lock).
+        session.info.setdefault("read_rows", []).append(found)
+    return found
 
 
 async def site(session: AsyncSession, site_id: str, *, lock: bool = False) -> Site:
