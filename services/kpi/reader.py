@@ -14,6 +14,9 @@ import asyncio
 import importlib.util
 import logging
 import multiprocessing
+import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -85,6 +88,15 @@ def _start(url: str, month_every: float) -> None:
     global _engine, _month_every  # noqa: PLW0603 - one engine per worker process
     options: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_size": 1, "pool_pre_ping": True}
     _engine, _month_every = create_engine(url, **options), month_every
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A killed service never shuts its pool down, and the worker, blocked on a queue whose write end it holds itself,
+    # would outlive it with a DB connection open.
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _rendered(site_id: str, now: float) -> dict[str, exposition.Rendered]:

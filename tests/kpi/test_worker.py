@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from services.kpi import exposition, reader
@@ -14,6 +17,8 @@ from shared.migrations import upgrade_to_head
 from tests.kpi.day import Day
 from tests.kpi.harness import feed
 from tests.kpi.support import evening_zone
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def entries(text: str, site: str, window: str) -> str:
@@ -48,3 +53,45 @@ async def test_the_worker_renders_what_the_service_renders_and_month_to_date_wai
     finally:
         reader._month.clear()
         await engine.dispose()
+
+
+CHILD = """
+import asyncio, sys
+from services.kpi import reader
+
+async def main() -> None:
+    worker = reader.FigureWorker(reader.sync_url(sys.argv[1]))
+    await worker.rendered("site-gone", 0.0)
+    print(*worker._pool._processes, flush=True)  # the worker's pid
+    await asyncio.Event().wait()
+
+asyncio.run(main())
+"""
+
+
+async def test_the_worker_does_not_outlive_a_killed_service(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/kpi.db"
+    engine = create_engine(url)
+    await upgrade_to_head(engine, "kpi")
+    await engine.dispose()
+    service = subprocess.Popen([sys.executable, "-c", CHILD, url], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    try:
+        assert service.stdout is not None
+        worker = int(service.stdout.readline())
+        assert _alive(worker)
+        service.kill()  # SIGKILL: no shutdown of its pool
+        service.wait(30)
+        deadline = time.monotonic() + 30
+        while _alive(worker) and time.monotonic() < deadline:
+            time.sleep(0.2)  # polling another process's exit
+        assert not _alive(worker), "the figures' worker outlived its service"
+    finally:
+        service.kill()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
