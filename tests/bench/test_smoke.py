@@ -73,6 +73,7 @@ async def test_freshness_direct_load_smoke(bench_kafka: str, tmp_path: Path) -> 
     data = written(await freshness.run(options, bench_kafka, tmp_path), tmp_path / "freshness.json")
     figures = data["figures"]
     assert figures["probes"] == figures["count"] == 4
+    assert figures["applied_to_metrics"]["count"] == figures["topic_to_applied"]["count"] == 4  # each probe seen in kpi's database
     assert 10 <= figures["events_per_second"]["mean"] <= 30  # the steady rate asked for, give or take a second's edges
     assert figures["full_metrics_bytes"] > figures["metrics_bytes"] > 0  # every site's figures, and the probe site's alone
 
