@@ -162,6 +162,8 @@ class ConsumerRunner:
     def use_batch_handler(self, handle_batch: BatchHandler) -> None:
         """Apply each partition batch with one call in one savepoint, instead of `handle` per event.
 
+        A poll's partition batches share one transaction (one commit, where most of a small batch's time went).
+
         If the batch fails (a bad event, a refused write), its savepoint is rolled back and its events are applied one by
         one, each in its own savepoint (`handle_batch` with one event), so only the bad one is dead-lettered.
         """
@@ -194,12 +196,11 @@ class ConsumerRunner:
     async def poll_once(self, timeout_ms: int = 500) -> int:
         """Fetch and process one round of batches; returns how many records were seen."""
         assert self._consumer is not None
-        batches = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_batch)
-        seen = 0
-        for tp, records in batches.items():
-            if records:
-                await self._process(tp, records)
-                seen += len(records)
+        fetched = await self._consumer.getmany(timeout_ms=timeout_ms, max_records=self._max_batch)
+        batches = {tp: records for tp, records in fetched.items() if records}
+        if batches:
+            await self._process(batches)
+        seen = sum(len(records) for records in batches.values())
         behind = 0
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
@@ -226,30 +227,36 @@ class ConsumerRunner:
             stored = offsets.get((tp.topic, tp.partition))
             self._consumer.seek(tp, beginnings[tp] if stored is None else stored)
 
-    async def _process(self, tp: TopicPartition, records: list[ConsumerRecord]) -> None:
+    async def _process(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        """Every partition batch of one poll in one transaction: each committed with its offset, then Kafka's commit."""
         dead: list[tuple[ConsumerRecord, str]] = []
-        outcome = _Outcome()
+        outcomes = {tp: _Outcome() for tp in batches}
+        every_record = [record for records in batches.values() for record in records]
         try:
             async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
                 async with session.begin():
-                    await self._lock_keys(session, records)
-                    await self._apply_all(session, records, dead, outcome)
-                    await self._store_offset(session, tp, records[-1].offset + 1)
+                    await self._lock_keys(session, every_record)
+                    for tp, records in batches.items():
+                        refused: list[tuple[ConsumerRecord, str]] = []
+                        await self._apply_all(session, records, refused, outcomes[tp])
+                        await self._store_offset(session, tp, records[-1].offset + 1)
+                        dead.extend(refused)
                     await self._dead_letter(dead)
                 if self._after_db_commit is not None:
                     self._after_db_commit()
-                _stop_if_asked(records)
+                _stop_if_asked(every_record)
         except (OperationalError, InterfaceError):
-            # The DB, not the event, failed: go back to the stored offset and try again.
-            await self.seek_to_stored([tp])
+            # The DB, not the event, failed: go back to the stored offsets and try again.
+            await self.seek_to_stored(list(batches))
             raise
-        self._metrics.count(tp.topic, "applied", outcome.applied)
-        self._metrics.count(tp.topic, "duplicate", outcome.duplicate)
-        self._metrics.count(tp.topic, "ignored", outcome.ignored)
-        self._metrics.count(tp.topic, "dead_lettered", outcome.dead)
+        for tp, outcome in outcomes.items():
+            self._metrics.count(tp.topic, "applied", outcome.applied)
+            self._metrics.count(tp.topic, "duplicate", outcome.duplicate)
+            self._metrics.count(tp.topic, "ignored", outcome.ignored)
+            self._metrics.count(tp.topic, "dead_lettered", outcome.dead)
         assert self._consumer is not None
         try:
-            await self._consumer.commit({tp: records[-1].offset + 1})
+            await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except Exception as exc:  # noqa: BLE001 - the DB offset is the truth; Kafka's is for lag tools
             log.info("kafka offset commit failed (DB offset kept): %s", exc)
 
