@@ -397,7 +397,7 @@ def handlers(on_applied: OnApplied | None = None) -> dict[type[Event], Handler]:
 
 
 def batch_handler(on_applied: OnApplied | None = None) -> Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]:
-    """The consumer's batch handler: a partition batch projected at once, then `on_applied(session, site)` per site."""
+    """The consumer's batch handler: a poll's events projected at once, then `on_applied(session, site)` per site."""
 
     async def handle_batch(session: AsyncSession, items: list[tuple[CloudEvent, Event]]) -> None:
         events = [event for _, event in items]
