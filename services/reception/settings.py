@@ -42,6 +42,7 @@ class ReceptionSettings(ServiceSettings):
     oem_authorisation_required_above: Decimal | None = Field(default=Decimal("2000"), ge=0)
     oem_currency: str = Field(default="CNY", min_length=3, max_length=3)
     oem_auto_submit: bool = False
+    oem_causal_part_waiver: bool = True  # labour-only claims may waive the causal part (with a reason)
     oem_sites: dict[str, OemSiteOverride] = Field(default_factory=dict)
     oem_connect_timeout_seconds: float = Field(default=3.0, gt=0)
     oem_timeout_seconds: float = Field(default=10.0, gt=0)
@@ -61,7 +62,7 @@ class ReceptionSettings(ServiceSettings):
             dealer_code=self.oem_dealer_code or site_id, claim_per=self.oem_claim_per,
             submission_deadline_days=self.oem_submission_deadline_days,
             authorisation_required_above=self.oem_authorisation_required_above, currency=self.oem_currency,
-            auto_submit=self.oem_auto_submit,
+            auto_submit=self.oem_auto_submit, causal_part_waiver=self.oem_causal_part_waiver,
         )
         override = self.oem_sites.get(site_id)
         if override is None:

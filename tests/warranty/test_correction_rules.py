@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from services.reception.domain.errors import InvalidInput
+from services.reception.settings import ReceptionSettings
 from services.reception.warranty.domain.correction import PartLine, corrected
 from services.reception.warranty.domain.rules import ClaimContent, OemRules, Sublet, problems
 from services.reception.warranty.oem import claim_document
@@ -86,3 +87,11 @@ def test_the_oem_document_carries_a_waiver_and_sublet_invoices_only_when_there_a
     assert (waived["causal_part_waived"], waived["causal_part_waiver_reason"], waived["parts"]) == (
         True, REFLASH["causal_part_waiver_reason"], [])
     assert waived["sublet"] == [{"description": "Towing", "amount": "80", "invoice_ref": "INV-7"}]
+
+
+def test_the_waiver_is_forbidden_for_a_whole_deployment_and_allowed_again_for_one_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PITWALL_RECEPTION_OEM_CAUSAL_PART_WAIVER", "false")
+    monkeypatch.setenv("PITWALL_RECEPTION_OEM_SITES", '{"S-EV": {"causal_part_waiver": true}}')
+    settings = ReceptionSettings()
+    assert settings.oem_profile("S-1").causal_part_waiver is False
+    assert settings.oem_profile("S-EV").causal_part_waiver is True
