@@ -31,7 +31,7 @@ from shared.outbox import utcnow
 log = logging.getLogger("pitwall.consumer")
 
 Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
-# Applies the events of one poll (each partition's in their order) inside the caller's transaction (see ConsumerRunner.use_batch_handler).
+# Applies one poll's events (each partition's in their order) inside the caller's transaction (ConsumerRunner.use_batch_handler).
 BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]
 
 
@@ -160,10 +160,10 @@ class ConsumerRunner:
         self.lag = 0  # events not yet processed on the assigned partitions, as of the last poll
 
     def use_batch_handler(self, handle_batch: BatchHandler) -> None:
-        """Apply each partition batch with one call in one savepoint, instead of `handle` per event.
+        """Apply a poll's events with one call in one savepoint, instead of `handle` per event.
 
-        A poll's partition batches go through it together, in one savepoint of one transaction (one dedupe read, one
-        projection write, one commit: where most of a small batch's time went); each partition's events keep their order.
+        Every partition batch of the poll goes through together (each partition's events in their order), in one
+        transaction: one dedupe read, one projection write, one commit — where most of a small batch's time went.
 
         If the batch fails (a bad event, a refused write), its savepoint is rolled back and its events are applied one by
         one, each in its own savepoint (`handle_batch` with one event), so only the bad one is dead-lettered.
