@@ -14,6 +14,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 from sqlalchemy import delete
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 from tqdm import tqdm
@@ -100,8 +101,9 @@ async def rebuild(settings: KpiSettings, *, database_url: str | None = None, sit
 async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: TopicPartition, records: list,
                  seen: set[str], sites: set[str] | None, count: RebuildCount) -> None:
     async with AsyncSession(engine, expire_on_commit=False) as session, session.begin():
-        ready: list[tuple[Any, Event, int]] = []  # with its ce_sequence
-        processed = []
+        ready: list[tuple[Any, Event, int, str]] = []  # with its ce_sequence and id
+        processed: list[str] = []
+        failed: set[str] = set()  # not recorded as processed: a re-drive after a fix applies them
         for record in records:
             count.records += 1
             site = dict(record.headers or ()).get("ce_siteid", b"").decode()
@@ -115,25 +117,31 @@ async def _apply(engine: AsyncEngine, registry: EventRegistry, group: str, tp: T
                     count.duplicates += 1
                     continue
                 seen.add(cloud_event.id)
-                processed.append({"consumer": group, "event_id": cloud_event.id, "processed_at": utcnow()})
                 if event_class is not None:
-                    ready.append((record, event_class.model_validate(cloud_event.data), cloud_event.sequence))
+                    ready.append((record, event_class.model_validate(cloud_event.data), cloud_event.sequence, cloud_event.id))
+                processed.append(cloud_event.id)
             except (MalformedEvent, ValidationError) as exc:
                 _skip(count, record, exc)
-        if sites is None and processed:
-            await session.execute(infra.processed_event.insert(), processed)
         try:
             async with session.begin_nested():
-                await project_batch(session, [event for _, event, _ in ready], [sequence for _, _, sequence in ready])
+                await project_batch(session, [event for _, event, _, _ in ready], [sequence for _, _, sequence, _ in ready])
             count.applied += len(ready)
-        except (ValueError, KeyError):  # one bad event: find it, one by one
-            for record, event, sequence in ready:
+        except (OperationalError, InterfaceError):
+            raise  # the database, not an event: the rebuild stops
+        except Exception:  # noqa: BLE001 - one bad event: find it, one by one
+            for record, event, sequence, event_id in ready:
                 try:
                     async with session.begin_nested():
                         await project_batch(session, [event], [sequence])
                     count.applied += 1
-                except (ValueError, KeyError) as exc:
+                except (OperationalError, InterfaceError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - skipped and counted, as the live consumer dead-letters it
+                    failed.add(event_id)
                     _skip(count, record, exc)
+        rows = [{"consumer": group, "event_id": event_id, "processed_at": utcnow()} for event_id in processed if event_id not in failed]
+        if sites is None and rows:
+            await session.execute(infra.processed_event.insert(), rows)
         if sites is None:
             table = infra.consumer_offset
             await session.execute(delete(table).where(table.c.consumer == group, table.c.topic == tp.topic,
