@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import exposition, reader
+from services.kpi.app import create_app
 from services.kpi.families import site_families
 from services.kpi.figures import Snapshot
 from services.kpi.figures import window as windows
 from services.kpi.metrics import site_snapshots
 from services.kpi.review import review_families_async
 from services.kpi.schemas import ReferenceDataUpdate, TargetInput
+from services.kpi.settings import KpiSettings
 from services.kpi.targets import write_reference, write_targets
 from shared.db import create_engine
 from shared.migrations import upgrade_to_head
 from tests.kpi import floor_now
+from tests.kit import running
 from tests.kpi.harness import feed, figures, memory_engine
+from tests.kpi.support import area, by_name
 
 SITE = "site-floor-now"
 
@@ -149,3 +154,23 @@ async def test_metrics_show_the_floor_now_targets_and_radar_alike_in_process_and
                 reader._engine.dispose()
     finally:
         await engine.dispose()
+
+
+async def test_rest_shows_the_floor_at_the_end_of_the_window_asked_for(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/kpi.db"
+    engine = create_engine(url)
+    await upgrade_to_head(engine, "kpi")
+    try:
+        await feed(engine, [floor_now.events(SITE)])
+    finally:
+        await engine.dispose()
+    app = create_app(KpiSettings(database_url=url, run_consumer=False, run_relay=False))
+    async with running(app) as client:
+        for hhmm in ("09:35", "12:12", "16:30"):
+            answer = by_name(await area(client, SITE, "floor", **{"from": "2025-03-12", "to": f"2025-03-12T{hhmm}:00"}))
+            queue, longest, late, waiting, stale = floor_now.AT[hhmm]
+            assert answer[("reception_queue", ())] == queue, hhmm
+            assert answer[("reception_queue_longest_wait", ())] == longest, hhmm
+            assert answer[("wip_past_promise", ())] == late, hhmm
+            assert answer[("wip_waiting_parts", ())] == waiting, hhmm
+            assert {kind: answer[("stale_clocks", (("kind", kind),))] for kind in stale} == stale, hhmm

@@ -1,4 +1,4 @@
-"""Figures of a site over a window: summary, technicians, bays, waits, WIP, money, quality, parts, appointments."""
+"""Figures of a site over a window: summary, technicians, bays, waits, WIP, the floor now, money, quality, parts, appointments."""
 
 from __future__ import annotations
 
@@ -89,6 +89,14 @@ async def wip(request: Request, site_id: str, query: WindowQuery = Depends(windo
               principal: Principal = Depends(reader)) -> AreaRead:
     """Volume (entries, ROs opened/ready/invoiced/delivered, shares of entries) and work in progress by state and age."""
     return await _area(request, principal, site_id, query, ("volume", "wip"), age_threshold_hours=age_threshold_hours)
+
+
+@router.get("/floor")
+async def floor(request: Request, site_id: str, query: WindowQuery = Depends(window_query),
+                principal: Principal = Depends(reader)) -> AreaRead:
+    """The floor at the window's end (or now): cars waiting at reception and the longest wait, ROs past their promise or
+    waiting for parts, clocks flagged stale that still run (by kind)."""
+    return await _area(request, principal, site_id, query, ("now",))
 
 
 @router.get("/money")

@@ -1,5 +1,5 @@
 """The floor at the window's end (or now): cars waiting at reception, ROs past their promise or waiting for parts, stale
-clocks; who the technicians and bays are. (On /metrics; not in a REST area yet.)"""
+clocks; who the technicians and bays are. (On /metrics, and on REST `/floor` but the names.)"""
 
 from __future__ import annotations
 
