@@ -136,6 +136,9 @@ class DbScalar:
 
     def __init__(self, url: str, query: str, *params: Any) -> None:
         self._url, self._query, self._params = url, query, params
+        self._sqlite_query = query  # the same with `?` placeholders, written once (it is read every few milliseconds)
+        for n in range(len(params), 0, -1):
+            self._sqlite_query = self._sqlite_query.replace(f"${n}", "?")
         self._sqlite: sqlite3.Connection | None = None
         self._pg: asyncpg.Connection | None = None
 
@@ -158,10 +161,7 @@ class DbScalar:
             self._sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30, isolation_level=None,
                                            check_same_thread=False)
         try:
-            query = self._query
-            for n in range(len(self._params), 0, -1):
-                query = query.replace(f"${n}", "?")
-            return int(self._sqlite.execute(query, self._params).fetchone()[0] or 0)
+            return int(self._sqlite.execute(self._sqlite_query, self._params).fetchone()[0] or 0)
         except sqlite3.OperationalError:  # the service has not created its tables yet
             return 0
 
