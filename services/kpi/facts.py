@@ -196,9 +196,7 @@ def _params(site_id: str, start: float, end: float, now: float) -> dict[str, Any
 
 async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: float, now: float) -> m.Facts:
     """Every fact that figures over windows inside [start, end) need, with states read at min(end, now)."""
-    params = _params(site_id, start, end, now)
-    return facts_from_rows({name: list((await conn.execute(statement, params)).mappings().all())
-                            for name, statement in _statements().items()})
+    return await conn.run_sync(load_facts_sync, site_id, start, end, now)
 
 
 def load_facts_sync(conn: Connection, site_id: str, start: float, end: float, now: float) -> m.Facts:

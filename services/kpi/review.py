@@ -99,10 +99,7 @@ async def review_rows(engine: AsyncEngine, site_id: str, now: float, with_month:
     """The site's configuration and the review's rows (in this process)."""
     async with engine.connect() as conn:
         site = facts_db.site_config(await facts_db.load_site(conn, site_id))
-        params, year, month = _params(site_id, site, now)
-        chosen = [name for name in _statements() if with_month or name == "targets"]
-        results = {name: list((await conn.execute(_statements()[name], params)).all()) for name in chosen}
-    return site, _rows(results, year, month, with_month)
+        return site, await conn.run_sync(review_rows_sync, site_id, site, now, with_month)
 
 
 def review_families(site_id: str, rows: ReviewRows, month_to_date: Snapshot | None) -> dict[str, Family]:

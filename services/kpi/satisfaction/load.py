@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import cache
 from typing import Any
 
@@ -11,18 +10,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.kpi.db import RepairOrderFact
-from services.kpi.facts import dt
-from shared.db import UtcDateTime
+from services.kpi.facts import dt, ts
 from services.kpi.satisfaction.figures import Attempt, Complaint, Delivery, SatisfactionFacts
 from services.kpi.satisfaction.tables import ComplaintFact, FollowUpAttemptFact, FollowUpDueFact
+from shared.db import UtcDateTime
 
 
 def _t(model: Any) -> Any:
     return model.__table__
-
-
-def _ts(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
 
 
 SITE = bindparam("site", type_=String())
@@ -47,9 +42,7 @@ def _statements() -> dict[str, Any]:
 
 async def load(conn: AsyncConnection, site_id: str, start: float, end: float) -> SatisfactionFacts:
     """Deliveries in [start, end), the attempts on them or in it, and complaints open at some point of it."""
-    params = {"site": site_id, "lo": dt(start), "hi": dt(end)}
-    return from_rows({name: list((await conn.execute(statement, params)).mappings().all())
-                      for name, statement in _statements().items()})
+    return await conn.run_sync(load_sync, site_id, start, end)
 
 
 def load_sync(conn: Connection, site_id: str, start: float, end: float) -> SatisfactionFacts:
@@ -60,9 +53,9 @@ def load_sync(conn: Connection, site_id: str, start: float, end: float) -> Satis
 
 def from_rows(rows: dict[str, list[Any]]) -> SatisfactionFacts:
     """The satisfaction facts from the rows each statement read."""
-    deliveries = [Delivery(r["repair_order_id"], r["advisor"], r["delivered_at"].timestamp(), _ts(r["due_at"]))
+    deliveries = [Delivery(r["repair_order_id"], r["advisor"], r["delivered_at"].timestamp(), ts(r["due_at"]))
                   for r in rows["deliveries"]]
     attempts = [Attempt(r["repair_order_id"], r["advisor"], r["at"].timestamp(), bool(r["reached"]), dict(r["scores"] or {}),
                         dict(r["weak_items"] or {})) for r in rows["attempts"] if r["at"] is not None]
-    complaints = [Complaint(r["complaint_id"], r["advisor"], _ts(r["opened_at"]), _ts(r["resolved_at"])) for r in rows["complaints"]]
+    complaints = [Complaint(r["complaint_id"], r["advisor"], ts(r["opened_at"]), ts(r["resolved_at"])) for r in rows["complaints"]]
     return SatisfactionFacts(deliveries, attempts, complaints)

@@ -46,23 +46,14 @@ def from_rows(rows: dict[str, list[Any]]) -> WarrantyFacts:
                          [_claim(r) for r in rows["awaiting"]], [_claim(r) for r in rows["claims"]])
 
 
-def _params(site_id: str, start: float, end: float) -> dict[str, Any]:
-    return {"site": site_id, "lo": dt(start), "hi": dt(end)}
-
-
 async def load(conn: AsyncConnection, site_id: str, start: float, end: float) -> WarrantyFacts:
     """Every claim's status now, the claims awaiting the OEM's money, and those submitted, decided or paid in [start, end)."""
-    params = _params(site_id, start, end)
-    rows = {}
-    for name, statement in _statements().items():
-        result = await conn.execute(statement, params)
-        rows[name] = list(result.all() if name == "by_status" else result.mappings().all())
-    return from_rows(rows)
+    return await conn.run_sync(load_sync, site_id, start, end)
 
 
 def load_sync(conn: Connection, site_id: str, start: float, end: float) -> WarrantyFacts:
     """`load` on a synchronous connection (the figures' worker process)."""
-    params = _params(site_id, start, end)
+    params = {"site": site_id, "lo": dt(start), "hi": dt(end)}
     rows = {}
     for name, statement in _statements().items():
         result = conn.execute(statement, params)
