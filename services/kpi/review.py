@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from services.kpi import facts as facts_db
 from services.kpi.db import ReferenceData, RepairOrderFact, TargetMonth, VisitFact
 from services.kpi.exposition import Family
+from services.kpi.families import PREFIX
 from services.kpi.figures import Snapshot
 from services.kpi.figures import window as windows
 from services.kpi.figures.model import SiteConfig
 from services.kpi.figures.reports import INDICATORS, REFERENCE_FIELDS, MonthInputs, actuals
 from shared.db import UtcDateTime
 
-PREFIX = "pitwall_kpi_"
 # Radar indicators exposed here → their metric (under pitwall_kpi_, with window="month_to_date").
 RADAR_METRICS = {
     "free_inspection_completion_rate": "free_inspection_completion_ratio",

@@ -8,12 +8,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi import facts as facts_db
+from services.kpi.families import PREFIX
 from services.kpi.figures import window as windows
 from services.kpi.figures.model import SiteConfig
 from services.kpi.satisfaction.figures import DEFINITIONS, SatisfactionFacts, compute
-from services.kpi.satisfaction.load import load, load_sync
+from services.kpi.satisfaction.load import load_sync
 
-PREFIX = "pitwall_kpi_"
 WINDOWS = ("today", "month_to_date")
 
 
@@ -21,9 +21,7 @@ async def satisfaction_families(engine: AsyncEngine, site_id: str, now: float, f
     """Families (built with `family(kind, help, labels)`) of one site's satisfaction gauges."""
     async with engine.connect() as conn:
         site = facts_db.site_config(await facts_db.load_site(conn, site_id))
-        chosen = [windows.named(kind, site.time_zone, now) for kind in WINDOWS]
-        facts = await load(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen))
-    return families_of(site_id, facts, chosen, family)
+        return await conn.run_sync(satisfaction_families_sync, site, site_id, now, family)
 
 
 def satisfaction_families_sync(conn: Connection, site: SiteConfig, site_id: str, now: float, family: Any,

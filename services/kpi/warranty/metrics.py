@@ -8,13 +8,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi import facts as facts_db
+from services.kpi.families import PREFIX
 from services.kpi.figures import window as windows
 from services.kpi.figures.model import SiteConfig
 from services.kpi.figures.result import Value
 from services.kpi.warranty.figures import DAYS, DEFINITIONS, WarrantyFacts, compute, states
-from services.kpi.warranty.load import load, load_sync
-
-PREFIX = "pitwall_kpi_"
+from services.kpi.warranty.load import load_sync
 
 
 def _chosen(site: SiteConfig, now: float, kinds: tuple[str, ...]) -> tuple[list[windows.Window], float, float]:
@@ -26,9 +25,7 @@ async def warranty_families(engine: AsyncEngine, site_id: str, now: float, famil
     """Families (built with `family(kind, help, labels)`) of one site's warranty gauges."""
     async with engine.connect() as conn:
         site = facts_db.site_config(await facts_db.load_site(conn, site_id))
-        chosen, start, end = _chosen(site, now, windows.WINDOW_KINDS)
-        facts = await load(conn, site_id, start, end)
-    return families_of(site_id, facts, chosen, family)
+        return await conn.run_sync(warranty_families_sync, site, site_id, now, family)
 
 
 def warranty_families_sync(conn: Connection, site: SiteConfig, site_id: str, now: float, family: Any,
