@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from services.kpi.projection.rules import Patch
-from services.kpi.projection import store
+from services.kpi.projection.store import Changes
 from services.kpi.satisfaction.tables import ComplaintFact, FollowUpAttemptFact, FollowUpDueFact
 from shared.contracts import reception as r
 from shared.contracts.base import Event
@@ -51,36 +49,17 @@ OPS: dict[type[Event], Callable[[Any], list[Op]]] = {
 }
 
 
-def _apply(target: Any, ops: list[Op]) -> Awaitable[None] | None:
-    # The kpi projection is moving from async per-session writes to a sync `Changes` collector (merge(model, key,
-    # patch)); these facts only merge, so they work with either: a coroutine for a session, nothing for Changes.
-    if isinstance(target, AsyncSession):
-        async def run() -> None:
-            for model, key, patch in ops:
-                await store.merge_row(target, model, key, patch)  # type: ignore[attr-defined]
-        return run()
-    for model, key, patch in ops:
-        target.merge(model, key, patch)
-    return None
-
-
-def _projection(make: Callable[[Any], list[Op]], base: Callable[..., Any] | None = None) -> Callable[[Any, Any], Any]:
-    def project(target: Any, event: Any) -> Any:
-        first = base(target, event) if base is not None else None
-        if first is None:
-            return _apply(target, make(event))
-
-        async def chained() -> None:
-            await first
-            mine = _apply(target, make(event))
-            if mine is not None:
-                await mine
-        return chained()
+def _projection(make: Callable[[Any], list[Op]], base: Callable[[Changes, Any], None] | None = None) -> Callable[[Changes, Any], None]:
+    def project(c: Changes, event: Any) -> None:
+        if base is not None:
+            base(c, event)
+        for model, key, patch in make(event):
+            c.merge(model, key, patch)
     return project
 
 
-def projections(base: Mapping[type[Event], Callable[..., Any]]) -> dict[type[Event], Callable[[Any, Any], Any]]:
+def projections(base: Mapping[type[Event], Callable[[Changes, Any], None]]) -> dict[type[Event], Callable[[Changes, Any], None]]:
     """The entries to add to the kpi's projection map (VehicleDelivered keeps its own projection and adds the due time)."""
-    added: dict[type[Event], Callable[[Any, Any], Any]] = {cls: _projection(make) for cls, make in OPS.items()}
+    added: dict[type[Event], Callable[[Changes, Any], None]] = {cls: _projection(make) for cls, make in OPS.items()}
     added[r.VehicleDelivered] = _projection(delivered, base[r.VehicleDelivered])
     return added
