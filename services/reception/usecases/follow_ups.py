@@ -6,16 +6,17 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Customer, FollowUp, FollowUpAttempt, RepairOrder, Site, Vehicle
+from services.reception.db import Customer, FollowUp, FollowUpAttempt, RepairOrder, Site
 from services.reception.domain import follow_up as rules
 from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
 from services.reception.domain.follow_up import AttemptStatus, FollowUpStatus
 from services.reception.domain.repair_order import RoState
+from services.reception.queries import paged
 from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
+from services.reception.usecases import store
 from shared.contracts.reception import FollowUpChannel, FollowUpRecorded
 from shared.http import Page, PageParams
 from shared.uow import UnitOfWork
@@ -35,9 +36,8 @@ async def attempts_of(session: AsyncSession, repair_order_id: str) -> list[Follo
 
 async def follow_up_read(session: AsyncSession, site: Site, ro: RepairOrder, day: date) -> FollowUpRead:
     """One RO's follow-up as listed on `day` (site-local)."""
-    customer = await session.get(Customer, ro.customer_id)
-    vehicle = await session.get(Vehicle, ro.vehicle_id)
-    assert customer is not None and vehicle is not None and ro.delivered_at is not None
+    vehicle, customer = await store.vehicle_and_customer(session, ro)
+    assert ro.delivered_at is not None
     record = (await session.exec(select(FollowUp).where(FollowUp.repair_order_id == ro.id))).first()
     due = rules.due_day(ro.delivered_at, site.time_zone, site.follow_up_due_days)
     return FollowUpRead(
@@ -62,10 +62,9 @@ async def due_list(session: AsyncSession, site: Site, day: date, lookback_days: 
                col(Customer.consent_contact).is_(True), col(RepairOrder.id).not_in(closed))
         .order_by(col(RepairOrder.delivered_at), col(RepairOrder.id))
     )
-    total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
-    rows = (await session.exec(statement.limit(page.limit).offset(page.offset))).all()
-    items = [await follow_up_read(session, site, ro, day) for ro in rows]
-    return Page[FollowUpRead](items=items, total=total, limit=page.limit, offset=page.offset)
+    rows = await paged(session, statement, page, lambda ro: ro, RepairOrder)
+    items = [await follow_up_read(session, site, ro, day) for ro in rows.items]
+    return Page[FollowUpRead](items=items, total=rows.total, limit=rows.limit, offset=rows.offset)
 
 
 async def _contactable(session: AsyncSession, ro: RepairOrder) -> None:
