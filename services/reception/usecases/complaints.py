@@ -53,10 +53,14 @@ async def open_complaint(uow: UnitOfWork, site_id: str, body: ComplaintCreate, a
     return complaint
 
 
-async def _act(uow: UnitOfWork, complaint: Complaint, action: str, at: datetime, by: str, comeback_ro: str | None = None) -> None:
+def _require_open(complaint: Complaint, at: datetime) -> None:
     rules.require_complaint_open(ComplaintStatus(complaint.status), complaint.id)
     if at < complaint.opened_at:
         raise InvalidInput(f"occurred_at is before the complaint was opened ({complaint.opened_at.isoformat()})", field="occurred_at")
+
+
+async def _act(uow: UnitOfWork, complaint: Complaint, action: str, at: datetime, by: str, comeback_ro: str | None = None) -> None:
+    _require_open(complaint, at)
     uow.session.add(ComplaintAction(complaint_id=complaint.id, at=at, by=by, action=action))
     complaint.version += 1
     await uow.publish(ComplaintActionRecorded(
@@ -88,9 +92,7 @@ async def open_comeback(uow: UnitOfWork, complaint: Complaint, body: ComplaintCo
 
 async def resolve(uow: UnitOfWork, complaint: Complaint, outcome: str, at: datetime) -> None:
     """Close an open complaint with its outcome."""
-    rules.require_complaint_open(ComplaintStatus(complaint.status), complaint.id)
-    if at < complaint.opened_at:
-        raise InvalidInput(f"occurred_at is before the complaint was opened ({complaint.opened_at.isoformat()})", field="occurred_at")
+    _require_open(complaint, at)
     ro = await uow.session.get(RepairOrder, complaint.repair_order_id) if complaint.repair_order_id else None
     complaint.status, complaint.resolved_at, complaint.outcome = ComplaintStatus.RESOLVED.value, at, outcome
     complaint.version += 1
