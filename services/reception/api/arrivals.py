@@ -11,12 +11,12 @@ from services.reception.recalls import RecallPort, check_recalls
 from services.reception.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
 from services.reception.usecases import store, visits
 from shared.auth import Principal
-
 from shared.http import Page, PageParams, page_params
 from shared.outbox import utcnow
 from shared.types import Day, Instant
 
 router = APIRouter(tags=["arrivals"])
+
 
 @router.post("/sites/{site_id}/arrivals", status_code=201)
 async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal: Principal = Depends(WRITE)) -> VisitRead:
@@ -36,6 +36,7 @@ async def arrive(site_id: str, body: ArrivalCreate, request: Request, principal:
         await uow.commit(result, 201)
     return result
 
+
 @router.get("/sites/{site_id}/arrivals")
 async def list_arrivals(
     site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
@@ -46,12 +47,14 @@ async def list_arrivals(
         site = await site_in_path(session, principal, site_id)
         return await queries.arrivals(session, site, local_day(site, day), page)
 
+
 @router.get("/sites/{site_id}/arrivals/{visit_id}")
 async def get_arrival(site_id: str, visit_id: str, request: Request, principal: Principal = Depends(READ)) -> VisitRead:
     """One arrival, with its recall check."""
     async with reading(request) as session:
         await site_in_path(session, principal, site_id)
         return views.visit_read(await store.of_site(session, Visit, "arrival", visit_id, site_id))
+
 
 @router.get("/sites/{site_id}/reception-queue")
 async def reception_queue(

@@ -62,6 +62,7 @@ async def open_uow(request: Request, principal: Principal) -> UnitOfWork | _Turn
         turn.release()
         raise
 
+
 def settings_of(request: Request) -> ReceptionSettings:
     """The service's settings."""
     settings: ReceptionSettings = request.app.state.settings
