@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -165,12 +166,16 @@ _VIN_VALUES = {**{str(d): d for d in range(10)}, **dict(zip("ABCDEFGH", range(1,
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
+def _check_digit(chars: Sequence[str]) -> str:
+    """The ISO 3779 check digit of 17 VIN characters (the 9th, weighted 0, does not count)."""
+    remainder = sum(_VIN_VALUES[c] * w for c, w in zip(chars, _VIN_WEIGHTS, strict=True)) % 11
+    return "X" if remainder == 10 else str(remainder)
+
+
 def vin(rng: random.Random) -> str:
     """A random VIN with a correct check digit (ISO 3779)."""
     chars = [rng.choice(_VIN_CHARS) for _ in range(17)]
-    chars[8] = "0"
-    remainder = sum(_VIN_VALUES[c] * w for c, w in zip(chars, _VIN_WEIGHTS, strict=True)) % 11
-    chars[8] = "X" if remainder == 10 else str(remainder)
+    chars[8] = _check_digit(chars)
     return "".join(chars)
 
 
@@ -181,8 +186,7 @@ def recalled_vin(rng: random.Random) -> str:
     """A VIN with the recalled prefix whose check digit (position 9, the prefix's last character) is right."""
     while True:
         candidate = RECALLED_VIN_PREFIX + "".join(rng.choice(_VIN_CHARS) for _ in range(8))
-        remainder = sum(_VIN_VALUES[c] * w for c, w in zip(candidate, _VIN_WEIGHTS, strict=True)) % 11
-        if ("X" if remainder == 10 else str(remainder)) == candidate[8]:
+        if _check_digit(candidate) == candidate[8]:
             return candidate
 
 
