@@ -24,7 +24,7 @@ async def test_an_open_campaign_at_check_in_becomes_a_suggested_job_line_and_a_p
         await desk.configure()
         customer = await desk.customer()
         vehicle = await desk.vehicle(customer["id"], vin=recalled)
-        t0 = datetime.now(UTC) - timedelta(hours=6)
+        t0 = (datetime.now(UTC) - timedelta(hours=6)).replace(minute=0, second=0, microsecond=0)  # t0 + 10 min: the same day
         visit = await desk.arrive(vehicle["id"], at=t0)
         suggestion = {"op_code": "69R201", "description": "Airbag inflator replacement", "complaint": "Open recall / field campaign R-2026-01",
                       "pay_type": "warranty", "sold_hours": "1.2", "campaign_number": "R-2026-01"}
@@ -41,7 +41,7 @@ async def test_an_open_campaign_at_check_in_becomes_a_suggested_job_line_and_a_p
 
         other = await desk.arrive((await desk.vehicle(vin=clean))["id"])
         assert (other["recall_status"], other["suggested_lines"]) == ("none", [])
-        again = await desk.arrive(vehicle["id"])  # back the same day: the OEM is not asked again
+        again = await desk.arrive(vehicle["id"], at=t0 + timedelta(minutes=10))  # back the same day: the OEM is not asked again
         assert (again["recall_status"], again["suggested_lines"]) == ("open_campaigns", [suggestion])
         lookups = [r for r in (await s.received())["requests"] if r["kind"] == "recall_lookup"]
         assert [(r["vin"], r["outcome"]) for r in lookups] == [(recalled, "ok"), (clean, "ok")]
