@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -43,19 +44,27 @@ class UnitOfWork:
         *,
         on_commit: Callable[[], None] | None = None,
         idempotency: tuple[str, str, str] | None = None,
+        turn: asyncio.Lock | None = None,
     ) -> None:
+        """`turn`: a write turn already taken for this unit of work, given back when it ends."""
         self.session = session
         self._tables = tables
         self._service = service
         self._on_commit = on_commit
         self._idempotency = idempotency
+        self._turn = turn
         self.published: list[str] = []
 
     async def __aenter__(self) -> UnitOfWork:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.session.close()
+        try:
+            await self.session.close()
+        finally:
+            if self._turn is not None:
+                self._turn.release()
+                self._turn = None
 
     async def publish(self, *events: Event) -> None:
         """Put events in the outbox, inside this transaction."""

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, local_day, open_uow, reading, settings_of, site_in_path
+from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
 from services.reception.db import Appointment, Site
 from services.reception.domain.slots import Lane
 from services.reception.schemas.appointments import (
@@ -17,6 +17,7 @@ from services.reception.schemas.appointments import (
 from services.reception.usecases import appointments, store
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, page_params
+from shared.runtime import open_uow
 from shared.types import Day
 from shared.uow import UnitOfWork
 

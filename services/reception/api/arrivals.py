@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, local_day, open_uow, reading, settings_of, site_in_path
+from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
 from services.reception.db import Visit
 from services.reception.recalls import RecallPort, check_recalls
 from services.reception.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
@@ -13,6 +13,7 @@ from services.reception.usecases import store, visits
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.outbox import utcnow
+from shared.runtime import open_uow
 from shared.types import Day, Instant
 
 router = APIRouter(tags=["arrivals"])

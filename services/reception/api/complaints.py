@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import col, select
 
-from services.reception.api.common import READ, at_of, open_uow, reading, site_in_path
+from services.reception.api.common import READ, at_of, reading, site_in_path
 from services.reception.api.follow_ups import CONTACT
 from services.reception.db import Complaint
 from services.reception.queries import paged
@@ -20,6 +20,7 @@ from services.reception.schemas.follow_ups import (
 from services.reception.usecases import complaints, store
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
+from shared.runtime import open_uow
 from shared.uow import UnitOfWork
 
 router = APIRouter(tags=["follow-ups and complaints"])

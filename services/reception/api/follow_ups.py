@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reception.api.common import READ, at_of, local_day, open_uow, reading, settings_of, site_in_path
+from services.reception.api.common import READ, at_of, local_day, reading, settings_of, site_in_path
 from services.reception.db import FollowUpAttempt, RepairOrder
 from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
 from services.reception.usecases import follow_ups, store
 from shared.auth import Principal, Role, requires
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found
+from shared.runtime import open_uow
 from shared.types import Day
 
 router = APIRouter(tags=["follow-ups and complaints"])

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, open_uow, reading, settings_of, site_in_path
+from services.reception.api.common import READ, WRITE, at_of, reading, settings_of, site_in_path
 from services.reception.api.ro_write import ro_write
 from services.reception.db import Invoice, RepairOrder
 from services.reception.domain.repair_order import RoState
@@ -19,6 +19,7 @@ from services.reception.usecases import billing, repair_orders, store
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found
+from shared.runtime import open_uow
 
 router = APIRouter(tags=["repair orders"])
 

@@ -8,12 +8,13 @@ from datetime import datetime
 from fastapi import Request, Response
 
 from services.reception import views
-from services.reception.api.common import at_of, open_uow
+from services.reception.api.common import at_of
 from services.reception.db import RepairOrder, Site
 from services.reception.schemas.repair_orders import RepairOrderRead
 from services.reception.usecases import store
 from shared.auth import Principal
 from shared.http import check_if_match
+from shared.runtime import open_uow
 from shared.uow import UnitOfWork
 
 Act = Callable[[UnitOfWork, Site, RepairOrder, datetime], Awaitable[object]]
