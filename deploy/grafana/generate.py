@@ -153,6 +153,15 @@ def named(expr: str, key: str) -> str:
             f' or ignoring (name) label_replace({expr}, "name", "$1", "{key}", "(.*)")')
 
 
+def donut(title: str, description: str, expr: str, label: str, unit: str) -> piechart.Panel:
+    """A donut of the series' shares, one slice per value of `label` (zero slices hidden)."""
+    return (piechart.Panel().title(title).description(description).unit(unit)
+            .with_target(q(f"{expr} > 0", "{{" + label + "}}")).pie_type(PieChartType.DONUT)
+            .reduce_options(LAST)
+            .legend(piechart.PieChartLegendOptions().show_legend(True).display_mode(common.LegendDisplayMode.TABLE)
+                    .placement(common.LegendPlacement.RIGHT).values([PieChartLegendValues.VALUE, PieChartLegendValues.PERCENT])))
+
+
 def fig(name: str, window: str, extra: str = "") -> str:
     """A `site:pitwall_kpi_*` figure of the chosen site over a window."""
     return f'site:pitwall_kpi_{name}{{{SITE}, window="{window}"{", " + extra if extra else ""}}}'
@@ -352,12 +361,7 @@ def manager() -> Dashboard:
     layout.row()
     for title, name, label in (("Revenue by who pays, month to date", "revenue_by_pay_type", "pay_type"),
                                ("Revenue by RO type, month to date", "revenue_by_ro_type", "ro_type")):
-        pie = (piechart.Panel().title(title).description("Invoiced before tax; zero slices are hidden.").unit("short")
-               .with_target(q(f"{fig(name, mtd)} > 0", "{{" + label + "}}")).pie_type(PieChartType.DONUT)
-               .reduce_options(LAST)
-               .legend(piechart.PieChartLegendOptions().show_legend(True).display_mode(common.LegendDisplayMode.TABLE)
-                       .placement(common.LegendPlacement.RIGHT).values([PieChartLegendValues.VALUE, PieChartLegendValues.PERCENT])))
-        layout.add(pie, w=8, h=8)
+        layout.add(donut(title, "Invoiced before tax; zero slices are hidden.", fig(name, mtd), label, "short"), w=8, h=8)
     layout.add(big_stat("Revenue mix, month to date", "Labour, parts and sublet revenue ÷ total revenue.",
                         q(fig("labour_revenue_share_ratio", mtd), "Labour", "A"),
                         q(fig("parts_revenue_share_ratio", mtd), "Parts", "B"),
@@ -392,6 +396,9 @@ def manager() -> Dashboard:
     layout.add(big_stat("Complaints open", "Complaints opened and not yet resolved.",
                         q("site:pitwall_kpi_complaints_open{" + SITE + "}"), thresholds=steps((None, "green"), (1, "orange"))),
                w=6, h=5)
+    layout.add(donut("Weak items (mix), month to date",
+                     "Each item's 'weak' answers ÷ all 'weak' answers of the follow-up surveys (顾客满意度弱项分析).",
+                     fig("weak_item_mix_ratio", mtd), "item", "percentunit"), w=8, h=8)
     layout.row()
     layout.add(attainment_panel(), w=24, h=9)
     layout.row()

@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.contracts.base import Event
 
@@ -257,7 +257,7 @@ class FollowUpChannel(StrEnum):
 
 
 class FollowUpRecorded(_RepairOrder):
-    """The result of one follow-up attempt (回访) after delivery: reached or not, scores 1–5, weak items yes/no."""
+    """The result of one follow-up attempt (回访) after delivery: reached or not, scores 1–5, weak items (true = good)."""
 
     type: ClassVar[str] = "pitwall.reception.follow_up.recorded.v1"
     attempt_id: str
@@ -268,7 +268,7 @@ class FollowUpRecorded(_RepairOrder):
     delivered_at: datetime
     due_at: datetime  # end of the due day
     scores: dict[str, int] = {}  # category -> 1..5 (see services/reception/domain/follow_up.py CATEGORIES)
-    weak_items: dict[str, bool] = {}  # item -> yes (True) / no (False)
+    weak_items: dict[str, bool] = Field(default={}, description="item -> was this good? true = good, false = weak")
     comment: str = ""
     contacted_by: str = ""
     closes_follow_up: bool = False  # reached, or the last attempt allowed

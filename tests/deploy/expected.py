@@ -116,6 +116,7 @@ MANAGER = {
     "Follow-ups on time, month to date": one("C", 0.5),  # RC1 reached before its due day ended; RC2 not reached
     "Complaints per 100 ROs, month to date": one("C", 100),  # 2 complaints, 2 ROs delivered
     "Complaints open": one("C", 1),  # K1 resolved, K2 open
+    "Weak items (mix), month to date": Expect("C", {"explained_work": 1.0}, "item"),  # F1's only weak answer
     "Month to date ÷ target (目标达成率)": Expect("A", ATTAINMENT_A, "refId"),
     **{f"Radar {i} {title}": Expect("A", {"A": value, "B": MONTHLY_A[name]}, "refId")
        for i, (title, (name, value)) in enumerate(zip(RADAR_TITLES, RADAR_A, strict=True), start=1)},

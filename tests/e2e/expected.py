@@ -14,7 +14,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from tests.e2e.day_log import D, Site
+from tests.e2e.day_log import D, Interval, Site
 
 Key = tuple[str, tuple[tuple[str, str], ...]]
 RO_TYPES = ("scheduled_maintenance", "first_free_service", "warranty", "general_repair", "body_and_paint", "accident", "accessories")
@@ -65,6 +65,18 @@ def overlap(spans: list[Span], lo: float, hi: float) -> float:
     return sum(max(0.0, min(b, hi) - max(a, lo)) for a, b in union(spans))
 
 
+def minus(spans: list[Span], cuts: list[Span]) -> list[Span]:
+    """The time of the spans outside the cuts."""
+    out = []
+    for lo, hi in union(spans):
+        for a, b in union(cuts):
+            if a > lo:
+                out.append((lo, min(a, hi)))
+            lo = max(lo, b)
+        out.append((lo, hi))
+    return [(a, b) for a, b in out if b > a]
+
+
 def local(site: Site, hhmm: str) -> float:
     hours, minutes = map(int, hhmm.split(":"))
     return datetime.combine(date.fromisoformat(site.date), time(hours, minutes), tzinfo=ZoneInfo(site.time_zone)).timestamp()
@@ -82,6 +94,18 @@ class Day:
 
     def clip(self, lo: float, hi: float | None) -> Span:
         return (max(lo, self.start), min(self.now if hi is None else hi, self.end))
+
+    def worked(self) -> list[Interval]:
+        """The job clocks cut to the time their technician was clocked in and off break (domain.md: job hours)."""
+        pieces = []
+        for i in self.s.intervals:
+            shifts = [(a, self.now if b is None else b) for a, b in self.s.shifts.get(i.tech, []) if a is not None]
+            breaks = [(a, self.now if b is None else b) for a, b in self.s.breaks.get(i.tech, []) if a is not None]
+            for lo, hi in minus(shifts, breaks):
+                start, end = max(i.start, lo), min(self.now if i.end is None else i.end, hi)
+                if end > start:
+                    pieces.append(Interval(i.job, i.tech, i.bay, start, end))
+        return pieces
 
     def ready_at(self) -> dict[str, float]:
         """An RO is ready when the QC after its last completion passes (reception says the same: checked)."""
@@ -116,7 +140,8 @@ class Day:
             shifts = [self.clip(a, b) for a, b in s.shifts.get(tech, [])]
             breaks = [self.clip(a, b) for a, b in s.breaks.get(tech, [])]
             attendance[tech] = sum(hi - lo for lo, hi in union(shifts)) - sum(overlap(shifts, lo, hi) for lo, hi in union(breaks))
-        job_time = {t: overlap([self.clip(i.start, i.end) for i in s.intervals if i.tech == t], self.start, self.end)
+        worked = self.worked()
+        job_time = {t: overlap([self.clip(i.start, i.end) for i in worked if i.tech == t], self.start, self.end)
                     for t in s.technicians}
         sold: dict[str, float] = defaultdict(float)
         clocked: dict[str, float] = defaultdict(float)
@@ -124,7 +149,7 @@ class Day:
             if not self.inside(completed[0]):
                 continue
             spent: dict[str, float] = defaultdict(float)
-            for i in s.intervals:
+            for i in worked:
                 if i.job == job:
                     spent[i.tech] += max(0.0, min(self.now if i.end is None else i.end, self.end) - i.start)
             total = sum(spent.values())
@@ -161,10 +186,11 @@ class Day:
         opens, closes = local(s, s.opening[0]), local(s, s.opening[1])
         totals = [0.0, 0.0, 0.0]
         bays_open = 0
+        worked = self.worked()
         for bay, (_, created) in s.bays.items():
             lo, hi = max(opens, created, self.start), min(closes, self.end, self.now)
             open_time = max(0.0, hi - lo)
-            busy = overlap([(i.start, self.now if i.end is None else i.end) for i in s.intervals if i.bay == bay], lo, hi)
+            busy = overlap([(i.start, self.now if i.end is None else i.end) for i in worked if i.bay == bay], lo, hi)
             held = overlap([(h.start, self.now if h.end is None else h.end) for h in s.holds if h.bay == bay], lo, hi)
             bays_open += open_time > 0
             totals = [totals[0] + open_time, totals[1] + busy, totals[2] + held]

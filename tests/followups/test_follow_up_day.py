@@ -92,6 +92,9 @@ async def test_follow_up_list_result_complaint_and_figures(database_url: str, ka
             assert v("csi") == pytest.approx(csi)
             assert v("weak_item_no_share", ("item", "fair_price")) == 1.0
             assert v("weak_item_no_share", ("item", "charges_explained")) == 0.0
+            assert v("weak_item_mix", ("item", "fair_price")) == 0.5  # weak (false) answers: fair_price, vehicle_clean
+            assert v("weak_item_mix", ("item", "vehicle_clean")) == 0.5
+            assert v("weak_item_mix", ("item", "charges_explained")) == 0.0
             assert v("complaints_opened") == 1 and v("complaints_resolved") == 1 and v("complaints_open") == 0
             assert v("complaint_resolution_time") == (resolved_at - opened_at).total_seconds()
             assert v("repair_orders_delivered") == 2 and v("complaints_per_100_ros") == 50.0

@@ -1,10 +1,12 @@
-"""Clocked intervals after the foremen's corrections, and the sold hours of a job."""
+"""Clocked intervals after the foremen's corrections, the part of them a technician worked, and a job's sold hours."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from decimal import Decimal
 
+from services.kpi.figures.intervals import Span, intersect, subtract, union
 from services.kpi.figures.model import Attendance, ClockInterval, Facts, Invoice, Job
 
 
@@ -40,6 +42,27 @@ def adjusted_attendance(facts: Facts) -> list[Attendance]:
         slot.pop(adj.original_start, None)
         slot[adj.corrected_start] = Attendance(adj.technician_id, "shift", adj.corrected_start, adj.corrected_end)
     return [a for slot in shifts.values() for a in slot.values() if a.end is None or a.end > a.start] + breaks
+
+
+def _present(attendance: list[Attendance]) -> dict[str, list[Span]]:
+    """Per technician: when they were clocked in and not on a break (an open shift or break runs on for ever)."""
+    shifts: dict[str, list[Span | None]] = defaultdict(list)
+    breaks: dict[str, list[Span | None]] = defaultdict(list)
+    for a in attendance:
+        (shifts if a.series == "shift" else breaks)[a.technician_id].append((a.start, math.inf if a.end is None else a.end))
+    return {t: subtract(union(spans), union(breaks.get(t, []))) for t, spans in shifts.items()}
+
+
+def worked_clocks(facts: Facts) -> list[ClockInterval]:
+    """The corrected job clocks cut to the time their technician was clocked in and off break: a break pauses a job, a
+    clock-out stops it counting, and a clock left running after clock-out adds nothing (it is a stale clock)."""
+    present = _present(adjusted_attendance(facts))
+    worked: list[ClockInterval] = []
+    for c in adjusted_clocks(facts):
+        clocked = [(c.start, math.inf if c.end is None else c.end)]
+        for lo, hi in intersect(clocked, present.get(c.technician_id, [])):
+            worked.append(ClockInterval(c.job_id, c.technician_id, lo, None if hi == math.inf else hi, c.bay_id))
+    return worked
 
 
 def current_invoices(facts: Facts) -> dict[str, Invoice]:

@@ -25,9 +25,9 @@ SECONDS, RATIO, COUNT, MONEY = "seconds", "ratio", "count", "currency"
 DEFINITIONS: dict[str, Definition] = {
     # technicians
     "attendance_time": D(SECONDS, "clocked in → clocked out, minus attendance breaks, clipped to the window (a shift still open runs to now)", "attendance_seconds"),
-    "job_time": D(SECONDS, "time clocked on jobs (paused time excluded), clipped to the window (a job clocked on now counts up to now)", "job_seconds"),
+    "job_time": D(SECONDS, "time clocked on jobs while the technician is clocked in and off break (paused time excluded; a clock left running after clock-out adds nothing), clipped to the window (a job clocked on now counts up to now)", "job_seconds"),
     "sold_time": D(SECONDS, "standard (sold) hours of the jobs completed in the window × 3600, split between technicians in proportion to their clocked time on the job; provisional until the RO is invoiced", "sold_seconds"),
-    "completed_jobs_clocked_time": D(SECONDS, "all the time clocked on the jobs completed in the window, including time before the window", "completed_jobs_clocked_seconds"),
+    "completed_jobs_clocked_time": D(SECONDS, "all the time clocked on the jobs completed in the window while clocked in and off break, including time before the window", "completed_jobs_clocked_seconds"),
     "technician_productivity": D(RATIO, "job time ÷ attendance time", "productivity_ratio"),
     "technician_efficiency": D(RATIO, "sold time of the jobs completed in the window ÷ all the time clocked on those same jobs", "efficiency_ratio"),
     "technician_proficiency": D(RATIO, "sold time ÷ attendance time (overall)", "proficiency_ratio"),
@@ -35,7 +35,7 @@ DEFINITIONS: dict[str, Definition] = {
     "vehicles_per_technician": D("repair orders per technician", "ROs that became ready ÷ technicians who clocked in", "vehicles_per_technician"),
     # bays
     "bay_open_time": D(SECONDS, "the site's opening hours while the bay's status is open (summed over bays for the site)", "open_seconds"),
-    "bay_busy_time": D(SECONDS, "time a job is clocked on in the bay, within its open time", "busy_seconds"),
+    "bay_busy_time": D(SECONDS, "time a job is clocked on in the bay (as counted in job time: only while its technician is clocked in), within its open time", "busy_seconds"),
     "bay_occupied_time": D(SECONDS, "time the bay holds a job (first clock-on there until completed or moved away, pauses included), within its open time", "occupied_seconds"),
     "bay_utilization": D(RATIO, "bay busy time ÷ bay open time", "utilization_ratio"),
     "bay_occupancy": D(RATIO, "bay occupied time ÷ bay open time", "occupancy_ratio"),
@@ -61,7 +61,7 @@ DEFINITIONS: dict[str, Definition] = {
     # the floor now
     "reception_queue": D(COUNT, "vehicles that arrived on the site's day and have no RO opened yet, at the window's end (or now)", "reception_queue_vehicles", state=True),
     "reception_queue_longest_wait": D(SECONDS, "time since arrival of the vehicle waiting longest for its RO (0 when none waits)", "reception_queue_longest_wait_seconds", state=True),
-    "stale_clocks": D(COUNT, "clocks the workshop flagged stale that still run, by kind: a job clock until clocked off, paused, completed or corrected (past clock-out: or the technician clocks in again); a shift until clocked out or corrected", "stale_clocks", state=True),
+    "stale_clocks": D(COUNT, "clocks the workshop flagged stale that still run, each clock once under its most urgent kind (past clock-out, then over sold hours, then shift overrun): a job clock until clocked off, paused, completed or corrected (past clock-out: or the technician clocks in again); a shift until clocked out or corrected", "stale_clocks", state=True),
     "technician_name": D("1 per name", "a technician's display name (the latest clock-in states it)", "info", state=True, scoped=True),
     "bay_name": D("1 per name", "a bay's display name (the latest status change states it)", "info", state=True, scoped=True),
     # money

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from services.kpi.figures.clock import adjusted_attendance, adjusted_clocks, current_invoices, sold_hours
+from services.kpi.figures.clock import adjusted_attendance, current_invoices, sold_hours, worked_clocks
 from services.kpi.figures.intervals import Span, clip, intersect, local_dates, opening_spans, subtract, total, union, until
 from services.kpi.figures.model import Facts
 from services.kpi.figures.result import Value, ratio, value
@@ -29,7 +29,7 @@ def attendance_by_technician(facts: Facts, window: Window) -> dict[str, float]:
 def _sold_split(facts: Facts, window: Window) -> tuple[dict[str, float], dict[str, float], set[str]]:
     """Sold and clocked seconds on the jobs completed in the window per technician, and who has provisional ones."""
     invoices = current_invoices(facts)
-    clocks = adjusted_clocks(facts)
+    clocks = worked_clocks(facts)
     by_job: dict[str, list] = defaultdict(list)
     for interval in clocks:
         by_job[interval.job_id].append(interval)
@@ -59,7 +59,7 @@ def technician_figures(facts: Facts, window: Window) -> list[Value]:
     """Attendance, job and sold time, productivity, efficiency and proficiency per technician and for the site."""
     attendance = attendance_by_technician(facts, window)
     job_spans: dict[str, list[Span | None]] = defaultdict(list)
-    for interval in adjusted_clocks(facts):
+    for interval in worked_clocks(facts):
         job_spans[interval.technician_id].append(clip(interval.start, interval.end, window))
     job_time = {t: total(union(spans)) for t, spans in job_spans.items()}
     sold, clocked, provisional = _sold_split(facts, window)
@@ -117,7 +117,7 @@ def bay_figures(facts: Facts, window: Window) -> list[Value]:
     """Open, busy and occupied time, utilization and occupancy per bay and for the site; turnover."""
     open_spans = bay_open_spans(facts, window)
     busy_spans: dict[str, list[Span | None]] = defaultdict(list)
-    for interval in adjusted_clocks(facts):
+    for interval in worked_clocks(facts):
         if interval.bay_id:
             busy_spans[interval.bay_id].append(clip(interval.start, interval.end, window))
     held_spans: dict[str, list[Span | None]] = defaultdict(list)

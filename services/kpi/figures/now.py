@@ -79,10 +79,18 @@ def still_stale(facts: Facts, t: float) -> list[StaleFlag]:
     return standing
 
 
+def one_kind_per_clock(flags: list[StaleFlag]) -> list[StaleFlag]:
+    """Each stale clock once, under its most urgent kind (a job left on past clock-out is often over its sold hours too)."""
+    urgent: dict[tuple[str, str | None], StaleFlag] = {}
+    for flag in sorted(flags, key=lambda f: STALE_KINDS.index(f.kind) if f.kind in STALE_KINDS else len(STALE_KINDS)):
+        urgent.setdefault((flag.technician_id, flag.job_id), flag)
+    return list(urgent.values())
+
+
 def now_figures(facts: Facts, window: Window) -> list[Value]:
     """Cars waiting at reception, ROs past their promise or waiting for parts, clocks flagged stale that still run."""
     late, waiting = late_and_waiting_parts(facts, window.as_of)
-    standing = still_stale(facts, window.as_of) if facts.stale_flags else []
+    standing = one_kind_per_clock(still_stale(facts, window.as_of)) if facts.stale_flags else []
     return [*reception_queue(facts, window), value("wip_past_promise", late), value("wip_waiting_parts", waiting),
             *(value("stale_clocks", sum(1 for f in standing if f.kind == kind), kind=kind) for kind in STALE_KINDS)]
 

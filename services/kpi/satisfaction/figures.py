@@ -22,7 +22,8 @@ DEFINITIONS: dict[str, Definition] = {
     "satisfaction_responses": D(COUNT, "follow-ups in the window that reached the customer and have at least one score", "satisfaction_responses"),
     "satisfaction_score": D(SCORE, "mean score (1–5) of the category over the answers given in the window", "satisfaction_category_score"),
     "csi": D(SCORE, "overall satisfaction (CSI): mean over the responses in the window of each response's mean score across the categories answered", "csi_score"),
-    "weak_item_no_share": D(RATIO, "answers 'no' to the weak-item question ÷ answers to it, in the window", "weak_item_no_ratio"),
+    "weak_item_no_share": D(RATIO, "answers 'weak' (false: it was not good) to the item ÷ answers to the item, in the window", "weak_item_no_ratio"),
+    "weak_item_mix": D(RATIO, "answers 'weak' (false) to the item ÷ all 'weak' answers in the window (the material's pie)", "weak_item_mix_ratio"),
     "complaints_opened": D(COUNT, "complaints opened in the window", "complaints_opened"),
     "complaints_resolved": D(COUNT, "complaints resolved in the window", "complaints_resolved"),
     "complaints_open": D(COUNT, "complaints opened and not resolved at the window's end (or now)", "complaints_open", state=True),
@@ -95,10 +96,12 @@ def _scope(facts: SatisfactionFacts, window: Window, labels: dict[str, str]) -> 
     out.append(value("csi", sum(means) / len(means) if means else None, **labels))
     answers: dict[str, list[bool]] = defaultdict(list)
     for a in reached:
-        for item, yes in a.weak_items.items():
-            answers[item].append(yes)
-    out += [value("weak_item_no_share", ratio(sum(1 for yes in v if not yes), len(v)), item=i, **labels)
-            for i, v in sorted(answers.items())]
+        for item, good in a.weak_items.items():
+            answers[item].append(good)
+    weak = {item: sum(1 for good in v if not good) for item, v in answers.items()}
+    all_weak = sum(weak.values())
+    out += [value("weak_item_no_share", ratio(weak[i], len(v)), item=i, **labels) for i, v in sorted(answers.items())]
+    out += [value("weak_item_mix", ratio(weak[i], all_weak), item=i, **labels) for i in sorted(answers)]
     opened = [c for c in facts.complaints if window.contains(c.opened_at)]
     resolved = [c for c in facts.complaints if window.contains(c.resolved_at) and c.opened_at is not None]
     still_open = [c for c in facts.complaints if c.opened_at is not None and c.opened_at < window.as_of

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -28,16 +28,24 @@ class Scores(Input):
     repair_quality: Score | None = Field(None, description=CATEGORIES["repair_quality"])
 
 
-class WeakItems(Input):
-    """The material's weak items as yes (true) / no (false); a question not asked is left out."""
+GOOD_OR_WEAK = "was this good? true = good, false = weak (counted as a weak item)"
 
-    fair_price: bool | None = Field(None, description=WEAK_ITEMS["fair_price"])
-    value_for_money: bool | None = Field(None, description=WEAK_ITEMS["value_for_money"])
-    time_at_dealer: bool | None = Field(None, description=WEAK_ITEMS["time_at_dealer"])
-    waiting_area: bool | None = Field(None, description=WEAK_ITEMS["waiting_area"])
-    repair_items_explained: bool | None = Field(None, description=WEAK_ITEMS["repair_items_explained"])
-    charges_explained: bool | None = Field(None, description=WEAK_ITEMS["charges_explained"])
-    vehicle_clean: bool | None = Field(None, description=WEAK_ITEMS["vehicle_clean"])
+
+def _item(name: str) -> Any:
+    return Field(None, description=f"{WEAK_ITEMS[name]} — {GOOD_OR_WEAK}")
+
+
+class WeakItems(Input):
+    """The material's weak items, each asked as "was this good?": true = good, false = weak; a question not asked is left
+    out."""
+
+    fair_price: bool | None = _item("fair_price")
+    value_for_money: bool | None = _item("value_for_money")
+    time_at_dealer: bool | None = _item("time_at_dealer")
+    waiting_area: bool | None = _item("waiting_area")
+    repair_items_explained: bool | None = _item("repair_items_explained")
+    charges_explained: bool | None = _item("charges_explained")
+    vehicle_clean: bool | None = _item("vehicle_clean")
 
 
 class AttemptCreate(Timed):
@@ -51,7 +59,7 @@ class AttemptResult(Timed):
 
     reached: bool
     scores: Scores | None = None
-    weak_items: WeakItems | None = None
+    weak_items: WeakItems | None = Field(None, description="each item: true = good, false = weak")
     comment: Text = ""
 
 
@@ -66,7 +74,7 @@ class AttemptRead(BaseModel):
     result_at: datetime | None
     result_by: str | None
     scores: dict[str, int]
-    weak_items: dict[str, bool]
+    weak_items: dict[str, bool] = Field(description="each item asked: true = good, false = weak")
     comment: str
 
 
