@@ -104,7 +104,7 @@ def live_day(site: str, now: datetime) -> list[Event]:
 
 
 # What the live site shows, written out. Bays: 3 working, 2 car waiting, 1 empty, 0 closed.
-BAY_STATES = {"BW": 3, "BH": 2, "BI": 1, "BS": 3, "BC": 0}
+BAY_STATES = {"BW": 3, "BH": 2, "BI": 1, "BS": 2, "BC": 0}  # BS: a car held, its clock forgotten after clock-out: not worked
 WIP = {"in_work": 3, "awaiting_work": 1, "open": 2, "ready": 1}  # W, H, S; A; B and OLD; R
 WAITING_AT_RECEPTION = 1  # X: arrived today, no RO yet
 LONGEST_WAIT_SINCE = 40 * 60  # X arrived 40 minutes before the script's `now`
