@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
@@ -33,6 +34,8 @@ log = logging.getLogger("pitwall.consumer")
 Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
 # Applies one poll's events (each partition's in their order) inside the caller's transaction (ConsumerRunner.use_batch_handler).
 BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]
+# Told the partitions a member holds after each rebalance, with each topic's partition count.
+AssignmentWatcher = Callable[[set[TopicPartition], dict[str, int]], None]
 
 
 def dead_letter_topic(group_id: str) -> str:
@@ -119,6 +122,7 @@ class _SeekToStoredOffsets(ConsumerRebalanceListener):
         # ...and the stored offsets are read after it committed (else its records would be fetched and skipped again).
         async with self._runner.batch_lock:
             await self._runner.seek_to_stored(list(assigned))
+            self._runner.assignment_changed(set(assigned))
 
 
 class ConsumerRunner:
@@ -152,12 +156,13 @@ class ConsumerRunner:
         self._max_batch = max_batch
         self._after_db_commit = after_db_commit
         self._handle_batch: BatchHandler | None = None
+        self._assignment_watchers: list[AssignmentWatcher] = []
         self.batch_lock = asyncio.Lock()  # held while a batch's transaction runs (rebalances wait for it)
         self._consumer: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
-        self.lag = 0  # events not yet processed on the assigned partitions, as of the last poll
+        self.lag: int | None = None  # events not yet processed on the assigned partitions as of the last poll (None: not known yet)
 
     def use_batch_handler(self, handle_batch: BatchHandler) -> None:
         """Apply a poll's events with one call in one savepoint, instead of `handle` per event.
@@ -169,6 +174,17 @@ class ConsumerRunner:
         one, each in its own savepoint (`handle_batch` with one event), so only the bad one is dead-lettered.
         """
         self._handle_batch = handle_batch
+
+    def watch_assignment(self, watcher: AssignmentWatcher) -> None:
+        """Call `watcher` with this member's partitions after each rebalance (before any of their records is applied)."""
+        self._assignment_watchers.append(watcher)
+
+    def assignment_changed(self, assigned: set[TopicPartition]) -> None:
+        """Tell the watchers which partitions this member now holds."""
+        assert self._consumer is not None
+        counts = {topic: len(self._consumer.partitions_for_topic(topic) or ()) for topic in self._topics}
+        for watcher in self._assignment_watchers:
+            watcher(assigned, {topic: n for topic, n in counts.items() if n})
 
     async def run(self) -> None:
         """Consume until stopped; reconnect with backoff when Kafka or the DB fails."""
@@ -202,13 +218,15 @@ class ConsumerRunner:
         if batches:
             await self._process(batches)
         seen = sum(len(records) for records in batches.values())
-        behind = 0
+        behind: int | None = 0
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
-            if highwater is not None:
-                lag = max(0, highwater - await self._consumer.position(tp))
-                self._metrics.lag(tp, lag)
-                behind += lag
+            if highwater is None:  # no fetch answered for it yet: how far behind is not known
+                behind = None
+                continue
+            lag = max(0, highwater - await self._consumer.position(tp))
+            self._metrics.lag(tp, lag)
+            behind = None if behind is None else behind + lag
         self.lag = behind
         return seen
 
@@ -421,6 +439,9 @@ class ConsumerRunner:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             metadata_max_age_ms=5000,
+            # By range: with equal partition counts, partition i of every topic goes to one member, so all of a site's
+            # events (keyed by site) reach the same member whatever topic carries them.
+            partition_assignment_strategy=(RangePartitionAssignor,),
         )
         self._consumer.subscribe(self._topics, listener=_SeekToStoredOffsets(self))
         await self._consumer.start()

@@ -1,5 +1,6 @@
 """Start-up file of the kpi service."""
 
+from aiokafka import TopicPartition
 from fastapi import FastAPI, Query
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -8,6 +9,7 @@ from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
 from services.kpi.handlers import batch_handler, handlers
 from services.kpi.metrics import KpiMetrics
+from services.kpi.ownership import Ownership
 from services.kpi.reader import FigureWorker, sync_url
 from services.kpi.settings import KpiSettings
 from shared.runtime import Runtime, build_app
@@ -49,13 +51,20 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
     on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
     runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop])
     consumer = runtime.consumer
-    if consumer is not None:
-        consumer.use_batch_handler(batch_handler(on_applied))
+    ownership = Ownership()
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
                            lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
                            catch_up_seconds=settings.metrics_catch_up_seconds,
-                           worker=figure_worker(settings), registry=runtime.metrics)
+                           worker=figure_worker(settings), registry=runtime.metrics, owns=ownership.owns)
     holder.append(collector)
+    if consumer is not None:
+        consumer.use_batch_handler(batch_handler(on_applied))
+
+        def reassigned(assigned: set[TopicPartition], counts: dict[str, int]) -> None:
+            ownership.assign(assigned, counts)
+            collector.reassigned()
+
+        consumer.watch_assignment(reassigned)
     app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
     serve_metrics(app, runtime.metrics, collector)
     app.state.kpi_metrics = collector

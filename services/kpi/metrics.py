@@ -48,14 +48,19 @@ class KpiMetrics(Collector):
     """The kpi figures of every site as Prometheus metrics, from an in-memory cache."""
 
     def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
-                 lag: Callable[[], int] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
-                 worker: reader.FigureWorker | None = None, registry: CollectorRegistry | None = None) -> None:
-        """`lag()`: events the consumer is behind; while more than `catch_up_lag`, dirty sites wait `catch_up_seconds`.
+                 lag: Callable[[], int | None] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
+                 worker: reader.FigureWorker | None = None, registry: CollectorRegistry | None = None,
+                 owns: Callable[[str], bool] = lambda site_id: True) -> None:
+        """`lag()`: events the consumer is behind (None: not known yet); while more than `catch_up_lag` or not known, dirty
+        sites wait `catch_up_seconds`.
 
         With a `worker` (process), sites' figures are read and computed there, and only their text is kept here (`collect`
-        then has nothing: it serves figures computed in this process).
+        then has nothing: it serves figures computed in this process). `owns(site)`: whether this instance exports the site
+        (services.kpi.ownership); the others' figures are neither computed nor shown here.
         """
         self._engine = engine
+        self._owns = owns
+        self._reassigned = False
         self._worker = worker
         self._refresh_seconds = refresh_seconds
         self._debounce_seconds = debounce_seconds
@@ -123,6 +128,15 @@ class KpiMetrics(Collector):
             event.listen(session.sync_session, "after_commit", committed, once=True)
         sites.add(site_id)
 
+    def reassigned(self) -> None:
+        """The group moved partitions: forget the sites no longer owned, compute every owned one soon."""
+        for site_id in [s for s in self._rendered if not self._owns(s)]:
+            self._rendered.pop(site_id, None)
+            self._families.pop(site_id, None)
+        self._text = None
+        self._reassigned = True
+        self._wake.set()
+
     def mark_dirty(self, *sites: str) -> None:
         """Recompute these sites soon."""
         self._dirty.update(dict.fromkeys(sites))
@@ -134,18 +148,20 @@ class KpiMetrics(Collector):
             async with self._engine.connect() as conn:
                 sites = await facts_db.known_sites(conn)
         moment = utcnow().timestamp()
-        for site_id in sites:
+        for site_id in (s for s in sites if self._owns(s)):
+            families: dict[str, _Family] = {}
             if self._worker is not None:
-                self._rendered[site_id] = await self._worker.rendered(site_id, moment)
+                rendered = await self._worker.rendered(site_id, moment)
             else:
                 snapshots = await site_snapshots(self._engine, site_id, moment)
                 families = site_families(site_id, snapshots)
                 families.update(await review_families_async(self._engine, site_id, moment, snapshots.get("month_to_date")))
                 families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
                 families.update(await warranty_families(self._engine, site_id, moment, _Family))
-                self._families[site_id] = families
-                self._rendered[site_id] = exposition.render(families)
-            self._text = None
+                rendered = exposition.render(families)
+            if self._owns(site_id):  # a rebalance may have moved it while it was computed
+                self._families[site_id], self._rendered[site_id] = families, rendered
+                self._text = None
 
     async def run(self) -> None:
         """Refresh dirty sites as they commit, and every site every `refresh_seconds` (longer if that is costly)."""
@@ -154,11 +170,13 @@ class KpiMetrics(Collector):
             try:
                 # A full round never takes more than about a third of the time, however many sites there are.
                 await asyncio.wait_for(self._wake.wait(), timeout=max(self._refresh_seconds, 2 * full_round))
-                # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay),
-                # figures of the past are not worth the time the consumer needs.
-                behind = self._lag() > self._catch_up_lag
-                await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if behind else self._debounce_seconds)
+                # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay, or a
+                # start before its first fetch says how far behind it is), figures of the past are not worth its time.
+                await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if self.catching_up() else self._debounce_seconds)
                 self._wake.clear()
+                if self._reassigned:
+                    self._reassigned = False
+                    await self._refresh_all()
                 began = time.monotonic()
                 count = await self._refresh_dirty()
                 last_pass = time.monotonic() - began
@@ -174,19 +192,26 @@ class KpiMetrics(Collector):
                 log.exception("refreshing the kpi metrics failed")
                 await asyncio.sleep(1.0)
 
+    def catching_up(self) -> bool:
+        """Whether the consumer is working through a backlog, or does not know yet how far behind it is."""
+        lag = self._lag()
+        return lag is None or lag > self._catch_up_lag
+
     async def _refresh_dirty(self) -> int:
-        """Refresh the dirty sites, the longest waiting first; returns how many were refreshed."""
-        # A site dirtied again while queued keeps its place, one dirtied while being refreshed goes to the back: a change
-        # waits at most one pass over the others. The worker gets the next site before it is done with this one, so it
-        # never waits for this event loop (busy applying the consumer's batches) between two sites.
+        """Refresh the sites dirty when the pass begins, the longest waiting first; returns how many were refreshed."""
+        # A site dirtied again while queued keeps its place, one dirtied while being refreshed waits for the next pass: a
+        # change waits at most one pass over the others, and a pass ends even while the consumer keeps dirtying sites (a
+        # replay), so the wait between passes applies. The worker gets the next site before it is done with this one, so
+        # it never waits for this event loop (busy applying the consumer's batches) between two sites.
         depth = 2 if self._worker is not None else 1
+        queue = list(self._dirty)
         pending: dict[asyncio.Future[None], tuple[str, float]] = {}  # → (site, when sent)
         count, last_done = 0, 0.0
         try:
-            while self._dirty or pending:
-                while self._dirty and len(pending) < depth:
-                    site_id = next(iter(self._dirty))
-                    del self._dirty[site_id]
+            while queue or pending:
+                while queue and len(pending) < depth:
+                    site_id = queue.pop(0)
+                    self._dirty.pop(site_id, None)
                     pending[asyncio.ensure_future(self.refresh([site_id]))] = (site_id, time.monotonic())
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 for future in done:

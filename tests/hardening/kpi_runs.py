@@ -36,7 +36,7 @@ from tests.kpi.support import TOPICS, area, kpi_settings
 AREAS = ("technicians", "bays", "waits", "wip", "money", "quality", "parts", "appointments")
 # Read "now", not over a window: two reads a few seconds apart differ by those seconds.
 NOW_DEPENDENT = {"pitwall_kpi_wip_oldest_age_seconds"}
-PARTITIONS = 3  # shared.kafka_admin.ensure_topics
+PARTITIONS = 6  # this module's topics (ensure_topics makes 3 by default)
 TOPIC_OF = {cls.type: cls.topic for cls in PROJECTIONS}
 
 
@@ -87,12 +87,19 @@ def diff(got: dict[Any, float], wanted: dict[Any, float]) -> list[str]:
 
 
 def combined(*pages: dict[Any, float]) -> dict[Any, float]:
-    """Samples of several instances as the recording rules keep them: `max without (instance, job)`."""
+    """Samples of several instances summed: each site is exported by the one instance that owns it, so a sum counts it
+    once (and `max without (instance, job)`, as the recording rules keep them, gives the same)."""
     merged: dict[Any, float] = {}
     for page in pages:
         for key, value in page.items():
-            merged[key] = max(merged.get(key, value), value)
+            merged[key] = merged.get(key, 0.0) + value
     return merged
+
+
+async def exported_sites(url: str, sites: list[str]) -> set[str]:
+    """Those of the sites whose figures the process exports on /metrics."""
+    return {s.labels["site"] for family in text_string_to_metric_families(await scrape(url)) for s in family.samples
+            if s.name.startswith("pitwall_kpi_") and s.labels.get("site") in sites}
 
 
 # Every site's figures recomputed each second, month to date too (5 s and 10 s by default): the tests wait less for
@@ -118,44 +125,6 @@ async def combined_settled(urls: list[str], site: str, day: Day, wanted: Figures
     for url in urls:
         async with httpx.AsyncClient(base_url=url, timeout=30) as client:
             assert (await figures_of(client, site, day)).rest == wanted.rest
-
-
-# Tables only the workshop's events write, after their batch has written the rows it shares with the parts' events.
-WORKSHOP_FACTS = ("kpi_bay_status", "kpi_job_mark", "kpi_attendance_mark")
-
-
-async def contested(database_url: str, bootstrap: str, sent: list[CloudEvent]) -> None:
-    """A site's events on PostgreSQL, its workshop and parts events applied by two group members at the same time.
-
-    The workshop's batch is held inside its transaction (the test locks tables only it writes, after it wrote its
-    parts request and site rows) until the parts' batch, on the other member, waits too: on those rows, or on the
-    site's lock if the consumer takes one. Without that lock the parts' batch read no row, and its insert of them
-    does nothing once the workshop's commits: what it said (a request issued in full) is lost.
-    """
-    parts = [ce for ce in sent if TOPIC_OF[ce.type] == p.TOPIC]
-    engine = create_engine(database_url)
-    try:
-        async with engine.connect() as holder:
-            await holder.execute(text(f"LOCK TABLE {', '.join(WORKSHOP_FACTS)} IN EXCLUSIVE MODE"))
-            await publish(bootstrap, [ce for ce in sent if ce not in parts])
-            await eventually(lambda: _waiting(engine, 1), timeout=30)
-            await publish(bootstrap, parts)
-            await eventually(lambda: _waiting(engine, 2), timeout=30)
-            await holder.rollback()
-    finally:
-        await engine.dispose()
-
-
-def apart(owned: set[tuple[str, str]], site: str) -> bool:
-    """Whether, of a site's workshop and parts partitions, one is in `owned` (one instance's) and the other is not."""
-    k = str(partition_of(site))
-    return ((w.TOPIC, k) in owned) != ((p.TOPIC, k) in owned)
-
-
-async def _waiting(engine: AsyncEngine, count: int) -> bool:
-    async with engine.connect() as conn:  # a transaction of its own: pg_stat_activity is read once per transaction
-        statement = "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        return int((await conn.execute(text(statement))).scalar_one()) >= count
 
 
 def one_site_per_partition() -> list[str]:
@@ -206,7 +175,7 @@ def partition_of(site: str) -> int:
 
 async def publish(bootstrap: str, cloud_events: list[CloudEvent]) -> list[RecordMetadata]:
     """Send CloudEvents as they are (same ids: a redelivery is a true duplicate), in this order; where each landed."""
-    await ensure_topics(bootstrap, TOPICS)
+    await ensure_topics(bootstrap, TOPICS, PARTITIONS)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
     await producer.start()
     try:

@@ -7,9 +7,11 @@ import sys
 import time
 from pathlib import Path
 
+from prometheus_client import CollectorRegistry
+
 from services.kpi import exposition, reader
 from services.kpi.families import site_families
-from services.kpi.metrics import site_snapshots
+from services.kpi.metrics import KpiMetrics, site_snapshots
 from services.kpi.satisfaction.metrics import satisfaction_families
 from shared.contracts import reception as r
 from shared.db import create_engine
@@ -95,3 +97,34 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+async def test_a_pass_over_dirty_sites_ends_while_the_consumer_keeps_dirtying_sites(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/kpi.db")
+    await upgrade_to_head(engine, "kpi")
+    collector = KpiMetrics(engine, refresh_seconds=5, debounce_seconds=0, registry=CollectorRegistry())
+    refreshed: list[str] = []
+
+    async def refresh(sites: list[str] | None = None) -> None:  # each refresh sees a new batch commit: a replay
+        refreshed.extend(sites or [])
+        collector.mark_dirty(f"new-{len(refreshed)}")
+
+    collector.refresh = refresh  # type: ignore[method-assign]
+    try:
+        collector.mark_dirty("a", "b", "c")
+        assert await collector._refresh_dirty() == 3
+        assert refreshed == ["a", "b", "c"]  # the sites dirtied meanwhile wait for the next pass
+        assert await collector._refresh_dirty() == 3 and refreshed[3:] == ["new-1", "new-2", "new-3"]
+    finally:
+        await engine.dispose()
+
+
+def test_figures_wait_while_the_consumer_does_not_know_yet_how_far_behind_it_is() -> None:
+    lag: list[int | None] = [None]
+    collector = KpiMetrics(create_engine("sqlite+aiosqlite://"), refresh_seconds=5, debounce_seconds=0, lag=lambda: lag[0],
+                           catch_up_lag=2000, registry=CollectorRegistry())
+    assert collector.catching_up()  # before the first fetch: not known, treated as a backlog
+    lag[0] = 2001
+    assert collector.catching_up()
+    lag[0] = 0
+    assert not collector.catching_up()
