@@ -14,6 +14,7 @@ from shared.outbox import OutboxRelay, utcnow
 from tests.foundation import sample
 from tests.kit import EventTap, auth, caught_up, eventually, new_site, running
 from tools.localkafka import LocalKafka
+from tools.ports import free_port
 
 
 def settings(database_url: str, bootstrap: str, **overrides: object) -> sample.SampleSettings:
@@ -57,7 +58,7 @@ async def test_committed_events_arrive_once_each_in_order_per_site(database_url:
 
 
 async def test_broker_outage_loses_nothing_and_keeps_order(database_url: str, tmp_path: Path) -> None:
-    broker = LocalKafka(tmp_path / "kafka", port=19192, controller_port=19193)
+    broker = LocalKafka(tmp_path / "kafka", port=free_port(), controller_port=free_port())
     broker.ensure_jars()
     broker.start()
     site = new_site()

@@ -40,7 +40,6 @@ from tests.hardening.brokers import private_broker
 from tests.kit import EventTap, auth, caught_up, eventually, new_site, publish, running
 from tools.localkafka import LocalKafka
 
-BROKER_PORT, CONTROLLER_PORT = 19292, 19293
 OUTAGE_SECONDS = 20  # the issue asks for a minute; 20 s shows the same and keeps the suite short
 JOBS, REQUESTS_PER_JOB = 3, 2
 
@@ -48,7 +47,7 @@ JOBS, REQUESTS_PER_JOB = 3, 2
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """A broker of this module's own, so it can be stopped and nobody else's consumers see these events."""
-    with private_broker(tmp_path_factory.mktemp("kafka"), BROKER_PORT, CONTROLLER_PORT) as kafka:
+    with private_broker(tmp_path_factory.mktemp("kafka")) as kafka:
         yield kafka
 
 
@@ -172,7 +171,10 @@ async def assert_exactly_once(place: Floor, tap: EventTap, app: FastAPI, client:
     assert_order_kept(tap.events, place.requested)
     await assert_applied_once(app, client)
     duplicates = await metric(client, "pitwall_consumer_events_total", topic=wc.TOPIC, outcome="duplicate")
-    assert duplicates >= expected * (copies - 1)
+    if resent:
+        assert duplicates >= expected  # each re-sent request at least (other re-sent workshop events may count too)
+    else:
+        assert duplicates == 0
 
 
 async def assert_applied_once(app: FastAPI, client: httpx.AsyncClient) -> None:
