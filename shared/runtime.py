@@ -14,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.auth import Principal
+from shared.auth import Principal, authenticate_first
 from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
@@ -181,6 +181,7 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
 
     for router in routers:
         app.include_router(router)
+    authenticate_first(app)
     app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

@@ -62,6 +62,24 @@ async def test_every_non_public_route_answers_401_without_a_token(service: tuple
     assert failures == []
 
 
+async def test_a_request_without_a_token_is_a_401_before_any_of_its_input_is_judged(
+    service: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = service
+    spec = app.openapi()["paths"]
+    failures = []
+    for method, path in protected_routes(app):
+        names = [p["name"] for p in spec[path][method.lower()].get("parameters", []) if p["in"] == "query"]
+        junk = {name: "9999-99-99 not valid -1" for name in names} | {"limit": "-1"}
+        half_a_window = {"window": "today", "from": "0001-01-01"}  # each value valid alone, wrong together
+        for query, body in [(junk, "{not json"), (junk, "[]"), (half_a_window, "{}")]:
+            response = await client.request(method, concrete(path), params=query, content=body,
+                                             headers={"content-type": "application/json"})
+            if response.status_code != 401 or response.headers.get("content-type") != "application/problem+json":
+                failures.append(f"{method} {path} {query} {body!r} -> {response.status_code} {response.text[:100]}")
+    assert failures == []
+
+
 async def test_every_write_route_refuses_a_role_that_may_not_write_with_403(service: tuple[FastAPI, httpx.AsyncClient]) -> None:
     app, client = service
     headers = auth(["oem"], ["x1"], subject="oem-system")
