@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
@@ -100,7 +101,41 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", request.url.path)
+        return _internal_error(request.url.path)
+
+
+class UnexpectedErrors:
+    """ASGI middleware answering an unexpected error with a 500 problem itself, so the connection stays usable.
+
+    Starlette's outermost handler answers too, then re-raises, and the server drops the kept-alive connection without
+    `Connection: close`: the client's next, unrelated request on it failed with a reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watching_send)
+        except Exception:
+            if started:  # half an answer is out: only closing the connection can tell the client
+                raise
+            log.exception("unhandled error on %s", scope["path"])
+            await _internal_error(scope["path"])(scope, receive, send)
+
+
+def _internal_error(path: str) -> JSONResponse:
+    return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", path)
 
 
 def _title(status: int) -> str:

@@ -24,7 +24,7 @@ from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
 from shared.observability import BodyLimit, RequestMetrics
 from shared.outbox import OutboxMetrics, OutboxRelay
-from shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
 from shared.settings import ServiceSettings
 from shared.uow import IdempotentReplay, UnitOfWork, idempotency_of
 
@@ -182,6 +182,7 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     for router in routers:
         app.include_router(router)
     authenticate_first(app)
+    app.add_middleware(UnexpectedErrors)  # innermost: the 500 it answers is timed and carries the request id
     app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app
