@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +22,7 @@ from shared.db import InfraTables, create_engine
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
-from shared.observability import BodyLimit, RequestMetrics
+from shared.observability import BodyLimit, RequestMetrics, render
 from shared.outbox import OutboxMetrics, OutboxRelay
 from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
 from shared.settings import ServiceSettings
@@ -177,7 +177,7 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     @app.get("/metrics", tags=["health"], response_class=Response, responses={})
     async def metrics() -> Response:
         """Prometheus metrics of this process."""
-        return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
+        return Response(await render(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
         app.include_router(router)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 
 from shared.auth import mint_token
@@ -144,3 +148,32 @@ async def test_a_500_leaves_the_connection_usable_for_the_next_request(tmp_path:
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_invented_methods_add_no_metric_series(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    for i in range(200):
+        assert (await client.request(f"X{i:06d}", "/healthz")).status_code == 405
+    body = (await client.get("/metrics")).text
+    methods = {sample.labels["method"] for family in text_string_to_metric_families(body) for sample in family.samples
+               if sample.name.startswith("pitwall_http_request_duration_seconds")}
+    assert methods == {"GET", "other"}
+
+
+class _Witness(Collector):
+    """A collector noting the thread each scrape renders it in."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def collect(self) -> Iterator[Metric]:
+        self.threads.append(threading.get_ident())
+        return iter(())
+
+
+async def test_metrics_are_rendered_off_the_event_loop(client: httpx.AsyncClient) -> None:
+    witness = _Witness()
+    client._transport.app.state.runtime.metrics.register(witness)  # type: ignore[attr-defined]
+    witness.threads.clear()  # registering collected once, here, to learn the names
+    assert (await client.get("/metrics")).status_code == 200
+    assert witness.threads and threading.get_ident() not in witness.threads
