@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, TypeVar
+from decimal import Decimal
+from types import UnionType
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 FIRST_YEAR, LAST_YEAR = 1970, 2199
 """Every date and moment an API takes lies in these years: far from the calendar's ends, where arithmetic overflows."""
@@ -57,3 +68,50 @@ Day = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
 ]
 """A calendar day written YYYY-MM-DD (never a bare number), in the years 1970 to 2199."""
+
+
+class Input(BaseModel):
+    """Every request body: unknown fields are refused, and each value is taken as the JSON type sent.
+
+    pydantic would store `true` as 1 and `"100"` as 100 in a number, and `0` as false in a flag: a client's mistake
+    (a rolled-back odometer, a consent nobody gave) passed silently. Decimal amounts still come as text, by design.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _as_sent(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        refusal = None if field is None else _json_type_refusal(value, field.annotation)
+        if refusal is not None:
+            raise ValueError(refusal)
+        return value
+
+
+def _json_type_refusal(value: Any, annotation: Any) -> str | None:
+    """Why a JSON value does not fit the annotation's kind (flag, number, text), or None."""
+    if isinstance(value, list):
+        items = [get_args(arg)[0] for arg in _alternatives(annotation) if get_origin(arg) is list and get_args(arg)]
+        return next((why for item in value if items and (why := _json_type_refusal(item, items[0])) is not None), None)
+    kinds = [arg for arg in _alternatives(annotation) if isinstance(arg, type)]
+    flag = bool in kinds
+    number = any(issubclass(kind, (int, float, Decimal)) and kind is not bool for kind in kinds)
+    text = any(issubclass(kind, str) for kind in kinds) or len(kinds) < len(_alternatives(annotation))
+    if isinstance(value, bool) and number and not flag:
+        return "must be a number, not true or false"
+    if flag and not (number or text) and value is not None and not isinstance(value, bool):
+        return "must be true or false"
+    if isinstance(value, str) and not text and any(kind in (int, float) for kind in kinds):
+        return "must be a number, not text"
+    return None
+
+
+def _alternatives(annotation: Any) -> list[Any]:
+    """The types an annotation admits, Annotated and unions unwrapped."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _alternatives(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        return [alt for arg in get_args(annotation) for alt in _alternatives(arg)]
+    return [annotation]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
-from shared.types import Instant
+from pydantic import Field, StringConstraints
+from shared.types import Input, Instant
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
@@ -17,12 +17,6 @@ Hours = Annotated[Decimal, Field(ge=0, le=999, max_digits=7, decimal_places=2, d
 Amount = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2, description="money, at most 2 decimals")]
 TaxRate = Annotated[Decimal, Field(ge=0, le=1, max_digits=6, decimal_places=4, description="0.13 for 13 %")]
 Mileage = Annotated[int, Field(ge=0, le=5_000_000)]
-
-
-class Input(BaseModel):
-    """Every request body: unknown fields are refused."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class Timed(Input):
