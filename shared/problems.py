@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.db import database_down
+
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
 
@@ -40,6 +42,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Invalid input",
         500: "Internal error",
+        503: "The database cannot be reached; nothing was saved (Retry-After)",
     }.items()
 }
 
@@ -127,9 +130,15 @@ class UnexpectedErrors:
 
         try:
             await self._app(scope, receive, watching_send)
-        except Exception:
+        except Exception as exc:
             if started:  # half an answer is out: only closing the connection can tell the client
                 raise
+            if database_down(exc):  # nothing was committed; the pool reconnects once the database is back
+                log.warning("database unavailable on %s: %s", scope["path"], exc)
+                await problem_response(503, "Database unavailable", "the database cannot be reached; nothing was saved, try again",
+                                       scope["path"], type_="/problems/database-unavailable",
+                                       headers={"Retry-After": "5"})(scope, receive, send)
+                return
             log.exception("unhandled error on %s", scope["path"])
             await _internal_error(scope["path"])(scope, receive, send)
 
