@@ -73,6 +73,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 def database_down(exc: BaseException) -> bool:
     """A lost or refused connection, as opposed to a write the data itself made fail (constraint, type)."""
     if isinstance(exc, DBAPIError):
+        if isinstance(exc, OperationalError) and str(exc.orig).startswith("no such "):
+            return False  # SQLite's missing table or column: a fault of the schema, not of the connection
         return isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
     return isinstance(exc, ConnectionError)  # asyncpg's refused connect is not wrapped
 
