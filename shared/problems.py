@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import database_down
@@ -88,9 +89,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed(request)}
         return problem_response(
-            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path,
-            headers=getattr(exc, "headers", None),
+            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path, headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -145,6 +148,19 @@ class UnexpectedErrors:
 
 def _internal_error(path: str) -> JSONResponse:
     return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", path)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path serves (the router names only those of the first route matching it)."""
+    table = getattr(request.app.state, "methods_by_path", None)
+    if table is None:
+        table = [(compile_path(path)[0], {method.upper() for method in operations})
+                 for path, operations in request.app.openapi()["paths"].items()]
+        request.app.state.methods_by_path = table
+    methods: set[str] = set().union(*(methods for pattern, methods in table if pattern.match(request.url.path)))
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def _title(status: int) -> str:

@@ -19,6 +19,7 @@ from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
+from shared.http import declare_page_size
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
@@ -190,6 +191,7 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     for router in routers:
         app.include_router(router)
     authenticate_first(app)
+    declare_page_size(app)
     app.add_middleware(UnexpectedErrors)  # innermost: the 500 it answers is timed and carries the request id
     app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)

@@ -80,6 +80,36 @@ async def test_a_request_without_a_token_is_a_401_before_any_of_its_input_is_jud
     assert failures == []
 
 
+async def test_a_method_a_path_does_not_serve_is_a_405_allowing_every_method_it_does(
+    service: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = service
+    failures = []
+    for path, operations in app.openapi()["paths"].items():
+        served = {method.upper() for method in operations}
+        unserved = next(m for m in ("DELETE", "PUT", "PATCH", "POST") if m not in served)
+        response = await client.request(unserved, concrete(path))
+        allowed = set((response.headers.get("allow") or "").replace(" ", "").split(","))
+        want = served | ({"HEAD"} if "GET" in served else set())
+        if response.status_code != 405 or allowed != want:
+            failures.append(f"{unserved} {path} -> {response.status_code}, Allow {sorted(allowed)} (serves {sorted(want)})")
+    assert failures == []
+
+
+async def test_every_page_size_declares_the_services_limit_and_a_larger_one_is_refused(
+    service: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = service
+    maximum = app.state.settings.max_page_size
+    paged = [(path, parameter["schema"]) for path, operations in app.openapi()["paths"].items()
+             for operation in operations.values() for parameter in operation.get("parameters", []) if parameter["name"] == "limit"]
+    assert paged or app.title == "Pitwall kpi"
+    assert [path for path, schema in paged if schema.get("maximum") != maximum] == []
+    for path, _ in paged:
+        response = await client.get(concrete(path), params={"limit": maximum + 1}, headers=auth(["admin"], ["x1"]))
+        assert response.status_code == 422, (path, response.text)
+
+
 async def test_every_write_route_refuses_a_role_that_may_not_write_with_403(service: tuple[FastAPI, httpx.AsyncClient]) -> None:
     app, client = service
     headers = auth(["oem"], ["x1"], subject="oem-system")
