@@ -40,7 +40,7 @@ from tests.hardening.brokers import private_broker
 from tests.kit import EventTap, auth, caught_up, eventually, new_site, publish, running
 from tools.localkafka import LocalKafka
 
-OUTAGE_SECONDS = 20  # the issue asks for a minute; 20 s shows the same and keeps the suite short
+OUTAGE_SECONDS = 35  # longer than the relay's 30 s send timeout: a send stuck in the outage fails and is retried
 JOBS, REQUESTS_PER_JOB = 3, 2
 
 
@@ -89,6 +89,11 @@ class Floor:
         """The process's outbox backlog gauge."""
         async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
             return await metric(client, "pitwall_outbox_backlog_events", service="workshop")
+
+    async def publish_failures(self, process: ServiceProcess) -> float:
+        """The process's count of failed outbox sends."""
+        async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
+            return await metric(client, "pitwall_outbox_publish_failures_total", service="workshop")
 
     async def request_parts(self, process: ServiceProcess) -> None:
         """Each job asks the counter for parts, one request after another; the answer must come at once."""
@@ -251,6 +256,7 @@ async def test_a_broker_outage_during_traffic_queues_writes_and_every_backlog_dr
         workshop = place.start()
         await place.request_parts(workshop)  # before the outage
         await tap.wait_for(wc.PartsRequested, len(place.requested), timeout=60)
+        failures_before = await place.publish_failures(workshop)
 
         broker.stop()
         down_since = time.monotonic()
@@ -270,11 +276,12 @@ async def test_a_broker_outage_during_traffic_queues_writes_and_every_backlog_dr
         assert backlogs == sorted(backlogs), "the backlog must only grow while Kafka is away"
 
         await eventually(lambda: _is_zero(place.backlog(workshop)), timeout=90)
-        # A batch the producer sent just as the broker went away may be resent: duplicates are allowed, loss is not.
+        assert await place.publish_failures(workshop) > failures_before, "the relay never noticed the outage"
         await tap.wait_for(wc.PartsRequested, len(place.requested), timeout=60)
         await eventually(lambda: caught_up(app.state.runtime, place.bootstrap), timeout=90)
-        ids = {event.data["request_id"] for event in tap.of(wc.PartsRequested)}
-        assert ids == set(place.requested)
+        # A batch the broker took just as it went away is read back before the retry: each event arrives once.
+        counted = Counter(event.data["request_id"] for event in tap.of(wc.PartsRequested))
+        assert counted == dict.fromkeys(place.requested, 1), counted
         assert_order_kept(tap.events, place.requested)
         headers = auth(["parts"], [place.site])
         for request_id in place.requested:
