@@ -14,6 +14,7 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     ValidationInfo,
     WithJsonSchema,
     field_validator,
@@ -68,6 +69,14 @@ Day = Annotated[
     WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
 ]
 """A calendar day written YYYY-MM-DD (never a bare number), in the years 1970 to 2199."""
+
+
+def places(max_digits: int, decimal_places: int) -> Any:
+    """A decimal's digits, enforced and declared: `multipleOf` for a JSON number, a `pattern` for text (sign not included)."""
+    whole = max_digits - decimal_places
+    text = rf"^-?\d{{1,{whole}}}(\.\d{{1,{decimal_places}}})?$"
+    return Field(max_digits=max_digits, decimal_places=decimal_places,
+                 json_schema_extra={"multipleOf": float(Decimal(1).scaleb(-decimal_places)), "pattern": text})
 
 
 class Input(BaseModel):

@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from shared.contracts.workshop import BayStatus, PauseReason, StaleClockKind
-from shared.types import Input, Instant
+from shared.types import Input, Instant, places
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
@@ -235,7 +235,7 @@ class CandidatesRead(BaseModel):
 
 class PartLine(Input):
     part_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    quantity: Annotated[Decimal, Field(gt=0), places(12, 3)]
 
 
 class PartsRequestCreate(Input):

@@ -3,10 +3,11 @@ goes back without a correction naming its reason."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from tests.kit import new_site, running
-from tests.reception.helpers import Desk, app, new_plate, new_vin, site_body
+from tests.reception.helpers import Desk, app, line, new_plate, new_vin, site_body
 
 
 def refused(response: Any, field: str, why: str) -> None:
@@ -55,3 +56,20 @@ async def test_an_odometer_goes_back_only_as_a_correction_with_a_reason(database
         assert corrected.status_code == 200, corrected.text
         assert corrected.json()["mileage"] == 10
         assert (await client.patch(url, headers=desk.headers, json={"mileage": 12})).json()["mileage"] == 12  # forward: no reason needed
+
+
+async def test_decimal_places_are_declared_in_openapi_as_they_are_enforced(database_url: str, kafka: str) -> None:
+    application = app(database_url, kafka, run_consumer=False)
+    hours = application.openapi()["components"]["schemas"]["JobLineCreate"]["properties"]["sold_hours"]
+    assert hours["multipleOf"] == 0.01
+    assert re.fullmatch(hours["pattern"], "1.25") and not re.fullmatch(hours["pattern"], "1.255")
+    async with running(application) as client:
+        desk = Desk(client, new_site())
+        await desk.configure()
+        visit = await desk.arrive((await desk.vehicle((await desk.customer())["id"]))["id"])
+        body = {"visit_id": visit["id"], "mileage_in": 30100, "ro_type": "general_repair"}
+        refused_ro = await client.post(f"/sites/{desk.site}/repair-orders", headers=desk.headers,
+                                       json={**body, "job_lines": [line(hours="1.255")]})
+        assert refused_ro.status_code == 422, refused_ro.text
+        assert [e["loc"] for e in refused_ro.json()["errors"]] == [["body", "job_lines", 0, "sold_hours"]]
+        assert (await desk.open_ro(visit["id"], [line(hours="1.25")]))["id"]
