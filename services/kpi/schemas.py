@@ -97,7 +97,7 @@ class MsiRead(BaseModel):
 class TargetInput(Input):
     """One indicator's target for the year: a yearly value (split over months) or the twelve months."""
 
-    indicator: str
+    indicator: str = Field(json_schema_extra={"enum": sorted(INDICATORS)}, description="one of the known indicators")
     yearly: Decimal | None = Field(None, ge=0)
     weights: list[Decimal] | None = Field(None, min_length=12, max_length=12,
                                           description="how a yearly count or amount splits over months (default equal)")
