@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import jwt
-from fastapi import Request, Security
+from fastapi import FastAPI, Request, Response, Security
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.problems import ProblemError
@@ -88,7 +91,40 @@ def requires(*roles: Role) -> Callable[..., object]:
             raise ProblemError(403, "Forbidden", f"this action needs one of the roles: {needed}", type_="/problems/role")
         return principal
 
+    dependency.authenticates = True  # type: ignore[attr-defined] - found by `authenticate_first`
     return dependency
+
+
+def authenticate_first(app: FastAPI) -> None:
+    """Judge the token before the input: a request without a valid token is a 401 whatever else is wrong with it."""
+    answer_problem = app.exception_handlers[ProblemError]
+    for kind in (RequestValidationError, ProblemError):
+        app.exception_handlers[kind] = _token_judged_first(app.exception_handlers[kind], answer_problem)
+
+
+def _token_judged_first(answer: Callable[..., Any], answer_problem: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+    # Input is judged before and between dependencies (a body that is not JSON, a query a dependency refuses): an
+    # error met before the route's token check ran gets the check's verdict first.
+    async def handler(request: Request, exc: Exception) -> Response:
+        judged = isinstance(exc, ProblemError) and exc.status in (401, 403)
+        check = None if judged else _token_check(getattr(request.scope.get("route"), "dependant", None))
+        if check is not None:
+            try:
+                await check(request, await _bearer(request))
+            except ProblemError as refused:
+                return await answer_problem(request, refused)  # type: ignore[no-any-return]
+        return await answer(request, exc)  # type: ignore[no-any-return]
+
+    return handler
+
+
+def _token_check(dependant: Dependant | None) -> Callable[..., Awaitable[Principal]] | None:
+    """The route's token check, if it has one."""
+    if dependant is None:
+        return None
+    if getattr(dependant.call, "authenticates", False):
+        return dependant.call  # type: ignore[return-value]
+    return next((check for sub in dependant.dependencies if (check := _token_check(sub)) is not None), None)
 
 
 def _unauthorized(detail: str) -> ProblemError:

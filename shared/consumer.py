@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from shared.cloudevents import CloudEvent, MalformedEvent
 from shared.contracts.base import Event, EventRegistry
-from shared.db import InfraTables
+from shared.db import InfraTables, database_down
 from shared.logs import event_id_var
 from shared.outbox import utcnow
 
@@ -59,11 +59,6 @@ def _lock_id(group_id: str, key: bytes | None) -> int:
     """A key's advisory lock number in a group (64 bits, signed as PostgreSQL's bigint)."""
     digest = hashlib.blake2b(group_id.encode() + b"\0" + (key or b""), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
-
-
-def _database_down(exc: DBAPIError) -> bool:
-    """A lost or refused connection, as opposed to a write the data itself made fail (constraint, type)."""
-    return isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
 
 
 class ConsumerMetrics:
@@ -347,7 +342,7 @@ class ConsumerRunner:
         try:
             await self._in_savepoint(session, lambda: handle_batch(session, items))
         except DBAPIError as exc:
-            if _database_down(exc):
+            if database_down(exc):
                 raise
             log.warning("batch of %d events refused (%s: %s); applying them one by one", len(items), type(exc.orig).__name__, exc.orig)
             return False
@@ -367,7 +362,7 @@ class ConsumerRunner:
         try:
             await self._in_savepoint(session, call)
         except DBAPIError as exc:
-            if _database_down(exc):
+            if database_down(exc):
                 raise
             log.exception("handler's write refused for event %s", cloud_event.id)
             return f"handler failed: {type(exc.orig).__name__}: {exc.orig}"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     event,
 )
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
@@ -67,6 +68,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def database_down(exc: BaseException) -> bool:
+    """A lost or refused connection, as opposed to a write the data itself made fail (constraint, type)."""
+    if isinstance(exc, DBAPIError):
+        if isinstance(exc, OperationalError) and str(exc.orig).startswith("no such "):
+            return False  # SQLite's missing table or column: a fault of the schema, not of the connection
+        return isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
+    return isinstance(exc, ConnectionError)  # asyncpg's refused connect is not wrapped
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from fastapi import Query, Request
+from fastapi import FastAPI, Query, Request
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role
@@ -32,9 +32,12 @@ class PageParams(BaseModel):
     offset: int
 
 
+PAGE_SIZE = "page size (at most the service's max page size)"
+
+
 def page_params(
     request: Request,
-    limit: int = Query(50, ge=1, description="page size (at most the service's max page size)"),
+    limit: int = Query(50, ge=1, description=PAGE_SIZE),
     offset: int = Query(0, ge=0, le=1_000_000_000),
 ) -> PageParams:
     """Validated paging parameters."""
@@ -42,6 +45,22 @@ def page_params(
     if limit > maximum:
         raise ProblemError(422, "Page too large", f"limit must be at most {maximum}", type_="/problems/validation")
     return PageParams(limit=limit, offset=offset)
+
+
+def declare_page_size(app: FastAPI) -> None:
+    """Write the service's max page size into its OpenAPI document (a setting, so no `Query` can declare it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            for operations in build()["paths"].values():
+                for operation in operations.values():
+                    for parameter in operation.get("parameters", []):
+                        if parameter["in"] == "query" and parameter["name"] == "limit" and parameter.get("description") == PAGE_SIZE:
+                            parameter["schema"]["maximum"] = app.state.settings.max_page_size
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def etag(kind: str, ident: str, version: int) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -33,15 +35,56 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = request_id
         if (event_id := event_id_var.get()) is not None:
             entry["event_id"] = event_id
+        if (suppressed := getattr(record, "suppressed", None)) is not None:
+            entry["suppressed_before"] = suppressed  # like records left out in the previous window
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return orjson.dumps(entry).decode()
 
 
+class RepeatLimit(logging.Filter):
+    """Lets through at most `burst` records of one kind (logger and message template) per window from the Kafka client.
+
+    While a broker was down its clients logged the same few errors thousands of times a second (131,000 lines in a
+    minute). The rest of a window's records of a kind are counted, and the first record of the next window says how
+    many were left out.
+    """
+
+    def __init__(self, prefixes: tuple[str, ...] = ("aiokafka", "kafka"), burst: int = 5, window_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._prefixes = prefixes
+        self._burst = burst
+        self._window = window_seconds
+        self._clock = clock
+        self._kinds: dict[tuple[str, str], list[float]] = {}  # kind -> [window start, passed, left out]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Whether the record is written."""
+        if not record.name.startswith(self._prefixes):
+            return True
+        now = self._clock()
+        kind = (record.name, str(record.msg))
+        seen = self._kinds.get(kind)
+        if seen is None or now - seen[0] >= self._window:
+            if len(self._kinds) >= 10_000:
+                self._kinds.clear()
+            if seen is not None and seen[2]:
+                record.suppressed = int(seen[2])  # type: ignore[attr-defined] - written by JsonFormatter
+            self._kinds[kind] = [now, 1, 0]
+            return True
+        if seen[1] < self._burst:
+            seen[1] += 1
+            return True
+        seen[2] += 1
+        return False
+
+
 def configure_logging(service: str, level: str) -> None:
-    """Send the root logger's output to stderr as JSON."""
+    """Send the root logger's output to stderr as JSON, the Kafka client's repeated errors limited."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(RepeatLimit())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 
-from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import request_id_var
+
+
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""The HTTP methods counted by name; any other a client invents is counted as `other` (one series, not one per name)."""
+
+
+async def render(registry: CollectorRegistry) -> bytes:
+    """The registry in Prometheus text format, rendered in a worker thread: a large one must not hold up the loop."""
+    return await asyncio.to_thread(generate_latest, registry)
 
 
 class RequestMetrics:
@@ -47,7 +57,8 @@ class RequestMetrics:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            self._histogram.labels(self._service, scope["method"], template, str(status)).observe(time.perf_counter() - started)
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self._histogram.labels(self._service, method, template, str(status)).observe(time.perf_counter() - started)
             request_id_var.reset(token)
 
 

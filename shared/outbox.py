@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from shared.cloudevents import CloudEvent
 from shared.contracts.base import Event
 from shared.db import InfraTables
+from shared.reconcile import already_on_topic
 
 log = logging.getLogger("pitwall.outbox")
 _appending_commits = 0  # transactions of this process that appended to an outbox and committed (the relays' wake-up)
@@ -136,6 +137,7 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
+        self._reconciled = False  # whether the rows in flight when it last stopped or failed were checked against Kafka
         self._looked_after = -1  # the count of appending commits when the relay last read the unsent rows
 
     def wake(self) -> None:
@@ -158,6 +160,7 @@ class OutboxRelay:
             except Exception as exc:  # noqa: BLE001 - any send failure means: retry later
                 self._metrics.failures.inc()
                 self.connected = False
+                self._reconciled = False  # Kafka may have taken part of the failed batch
                 await self.refresh_backlog()
                 log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
                 await self._close_producer()
@@ -168,6 +171,8 @@ class OutboxRelay:
         """Send one batch of unsent rows and mark them; returns how many were sent."""
         self._looked_after = _appending_commits  # before reading: a commit counted later wakes it again
         rows = await self._unsent()
+        if rows and not self._reconciled:
+            rows = await self._drop_already_sent(rows)
         if rows:
             producer = await self._ensure_producer()
             await self._send(producer, rows)
@@ -175,6 +180,15 @@ class OutboxRelay:
             self._metrics.published.inc(len(rows))
         await self._update_backlog()
         return len(rows)
+
+    async def _drop_already_sent(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Mark sent the rows Kafka already holds (sent before a crash or failure, not marked); the others."""
+        on_topic = await already_on_topic(self._bootstrap, rows)
+        if on_topic:
+            await self.mark_sent([row["id"] for row in rows if row["event_id"] in on_topic])
+            log.info("%d outbox rows were already on their topics; marked sent without sending them again", len(on_topic))
+        self._reconciled = True
+        return [row for row in rows if row["event_id"] not in on_topic]
 
     async def mark_sent(self, ids: list[int]) -> None:
         """Mark rows as sent."""

@@ -10,6 +10,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import database_down
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
@@ -39,6 +43,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
         413: "Request body too large",
         422: "Invalid input",
         500: "Internal error",
+        503: "The database cannot be reached; nothing was saved (Retry-After)",
     }.items()
 }
 
@@ -84,9 +89,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed(request)}
         return problem_response(
-            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path,
-            headers=getattr(exc, "headers", None),
+            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path, headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -100,7 +107,60 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", request.url.path)
+        return _internal_error(request.url.path)
+
+
+class UnexpectedErrors:
+    """ASGI middleware answering an unexpected error with a 500 problem itself, so the connection stays usable.
+
+    Starlette's outermost handler answers too, then re-raises, and the server drops the kept-alive connection without
+    `Connection: close`: the client's next, unrelated request on it failed with a reset.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        started = False
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self._app(scope, receive, watching_send)
+        except Exception as exc:
+            if started:  # half an answer is out: only closing the connection can tell the client
+                raise
+            if database_down(exc):  # nothing was committed; the pool reconnects once the database is back
+                log.warning("database unavailable on %s: %s", scope["path"], exc)
+                await problem_response(503, "Database unavailable", "the database cannot be reached; nothing was saved, try again",
+                                       scope["path"], type_="/problems/database-unavailable",
+                                       headers={"Retry-After": "5"})(scope, receive, send)
+                return
+            log.exception("unhandled error on %s", scope["path"])
+            await _internal_error(scope["path"])(scope, receive, send)
+
+
+def _internal_error(path: str) -> JSONResponse:
+    return problem_response(500, "Internal error", "an unexpected error occurred; nothing was saved", path)
+
+
+def _allowed(request: Request) -> str:
+    """Every method the path serves (the router names only those of the first route matching it)."""
+    table = getattr(request.app.state, "methods_by_path", None)
+    if table is None:
+        table = [(compile_path(path)[0], {method.upper() for method in operations})
+                 for path, operations in request.app.openapi()["paths"].items()]
+        request.app.state.methods_by_path = table
+    methods: set[str] = set().union(*(methods for pattern, methods in table if pattern.match(request.url.path)))
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
 
 
 def _title(status: int) -> str:

@@ -10,21 +10,23 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from shared.auth import Principal
+from shared.auth import Principal, authenticate_first
 from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
+from shared.http import declare_page_size
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
-from shared.observability import BodyLimit, RequestMetrics
+from shared.observability import BodyLimit, RequestMetrics, render
 from shared.outbox import OutboxMetrics, OutboxRelay
-from shared.problems import PROBLEM_RESPONSES, install_problem_handlers
+from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
+from shared.reachability import BrokerProbe
 from shared.settings import ServiceSettings
 from shared.uow import IdempotentReplay, UnitOfWork, idempotency_of
 
@@ -59,6 +61,7 @@ class Runtime:
             self.engine, infra, settings.kafka_bootstrap, OutboxMetrics(self.metrics, self.service),
             poll_seconds=settings.relay_poll_seconds,
         )
+        self.broker = BrokerProbe(settings.kafka_bootstrap, self.metrics, self.service, every_seconds=settings.kafka_probe_seconds)
         self._publishes = list(publishes)
         self._handlers = dict(handlers or {})
         self.consumer: ConsumerRunner | None = None
@@ -88,7 +91,9 @@ class Runtime:
         """Migrate the DB, then start the relay and the consumer in the background."""
         configure_logging(self.service, self.settings.log_level)
         await self._migrate(self.engine)
-        if self.settings.run_relay or self.settings.run_consumer:
+        if self.uses_kafka:
+            await self.broker.check()
+            self._tasks.append(asyncio.create_task(self.broker.run(), name=f"{self.service}-kafka-probe"))
             self._tasks.append(asyncio.create_task(self._kafka_loops(), name=f"{self.service}-kafka"))
         for loop in self._loops:
             self._tasks.append(asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}"))
@@ -127,18 +132,20 @@ class Runtime:
         await self.relay.stop()
         await self.engine.dispose()
 
+    @property
+    def uses_kafka(self) -> bool:
+        """Whether this process relays or consumes events."""
+        return self.settings.run_relay or self.settings.run_consumer
+
     async def ready(self) -> dict[str, bool]:
-        """Whether the DB answers and the Kafka clients are connected."""
-        checks = {"database": False, "kafka": self.relay.connected or (self.consumer is not None and self.consumer.connected)}
+        """What serving requests needs: the DB answers (writes wait in the outbox while Kafka is away)."""
         try:
             async with self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-            checks["database"] = True
         except Exception as exc:  # noqa: BLE001 - readiness reports, never raises
             log.warning("database not ready: %s", exc)
-        if not self.settings.run_relay and not self.settings.run_consumer:
-            checks["kafka"] = True
-        return checks
+            return {"database": False}
+        return {"database": True}
 
 
 def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], version: str = "1.0.0") -> FastAPI:
@@ -169,18 +176,23 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
 
     @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
     async def readyz() -> JSONResponse:
-        """The DB and Kafka are reachable."""
+        """The service can serve requests (its DB answers); `kafka.reachable` tells whether the broker can be reached now."""
         checks = await runtime.ready()
         ok = all(checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+        kafka = {"used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks, "kafka": kafka},
+                            status_code=200 if ok else 503)
 
     @app.get("/metrics", tags=["health"], response_class=Response, responses={})
     async def metrics() -> Response:
         """Prometheus metrics of this process."""
-        return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
+        return Response(await render(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
 
     for router in routers:
         app.include_router(router)
+    authenticate_first(app)
+    declare_page_size(app)
+    app.add_middleware(UnexpectedErrors)  # innermost: the 500 it answers is timed and carries the request id
     app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)
     app.add_middleware(BodyLimit, max_bytes=runtime.settings.max_body_bytes)
     return app

@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     run_relay: bool = True
     run_consumer: bool = True
     relay_poll_seconds: float = 1.0
+    kafka_probe_seconds: float = 2.0
     consumer_group: str = ""
     max_clock_skew_seconds: int = 120
     max_backdate_hours: int = 48

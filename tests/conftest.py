@@ -13,6 +13,7 @@ import pytest
 
 from tools import localpg
 from tools.localkafka import KafkaToolError, LocalKafka
+from tools.ports import free_port
 
 IN_CI = bool(os.environ.get("CI"))
 _broker_error: list[str] = []
@@ -34,8 +35,9 @@ def kafka_broker() -> Iterator[LocalKafka | None]:
         yield None
         return
     data_dir = Path(tempfile.mkdtemp(prefix="pitwall-kafka-"))
-    broker = LocalKafka(data_dir, port=int(os.environ.get("PITWALL_TEST_KAFKA_PORT", "19092")),
-                        controller_port=int(os.environ.get("PITWALL_TEST_KAFKA_CONTROLLER_PORT", "19093")))
+    # Free ports unless told otherwise: a fixed port collides with any other broker or suite on the machine.
+    broker = LocalKafka(data_dir, port=int(os.environ.get("PITWALL_TEST_KAFKA_PORT") or free_port()),
+                        controller_port=int(os.environ.get("PITWALL_TEST_KAFKA_CONTROLLER_PORT") or free_port()))
     try:
         broker.ensure_jars()
         broker.start()

@@ -14,7 +14,7 @@ import socket
 import threading
 from pathlib import Path
 
-LOWEST = 20_000  # above every fixed port of the project: PostgreSQL 5432, brokers 9092 and 19092-19493 with their controllers
+LOWEST = 20_000  # above every fixed port of the project: PostgreSQL 5432, the dev broker 9092 and its controller
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 DEFAULT_EPHEMERAL = (32_768, 60_999)  # Linux's default, when /proc says nothing
 

@@ -3,7 +3,7 @@
 from aiokafka import TopicPartition
 from fastapi import FastAPI, Query
 from fastapi.responses import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from services.kpi.api import figures, reports, targets
 from services.kpi.db import infra
@@ -12,6 +12,7 @@ from services.kpi.metrics import KpiMetrics
 from services.kpi.ownership import Ownership
 from services.kpi.reader import FigureWorker, sync_url
 from services.kpi.settings import KpiSettings
+from shared.observability import render
 from shared.runtime import Runtime, build_app
 
 
@@ -27,7 +28,7 @@ def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMe
     async def metrics(site: list[str] = Query(default_factory=list, max_length=500,
                                               description="only these sites' figures (a scrape job per group of sites)")) -> Response:
         """Prometheus metrics of this process, and every site's figures (or the sites asked for)."""
-        text = generate_latest(registry) + figures_text.exposition(site).encode()
+        text = await render(registry) + figures_text.exposition(site).encode()
         return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 

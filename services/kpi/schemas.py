@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.kpi.figures.reports import INDICATORS
+from shared.types import Input
 
 
 class WindowRead(BaseModel):
@@ -93,12 +94,10 @@ class MsiRead(BaseModel):
     items: list[MsiItemRead]
 
 
-class TargetInput(BaseModel):
+class TargetInput(Input):
     """One indicator's target for the year: a yearly value (split over months) or the twelve months."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    indicator: str
+    indicator: str = Field(json_schema_extra={"enum": sorted(INDICATORS)}, description="one of the known indicators")
     yearly: Decimal | None = Field(None, ge=0)
     weights: list[Decimal] | None = Field(None, min_length=12, max_length=12,
                                           description="how a yearly count or amount splits over months (default equal)")
@@ -120,8 +119,8 @@ class TargetInput(BaseModel):
         return self
 
 
-class TargetsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TargetsUpdate(Input):
+    """Targets of some indicators for a year."""
 
     targets: list[TargetInput] = Field(min_length=1)
 

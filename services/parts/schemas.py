@@ -6,22 +6,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from services.parts.domain import Unit
-from shared.types import Instant
+from shared.types import Input, Instant, places
 
 PartNumber = Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]*$")]
-Quantity = Annotated[Decimal, Field(gt=0, max_digits=13, decimal_places=3, description="more than zero; whole for pieces")]
-Count = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3, description="zero or more; whole for pieces")]
-Setting = Annotated[Decimal, Field(ge=0, max_digits=13, decimal_places=3)]
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
+Quantity = Annotated[Decimal, Field(gt=0, description="more than zero; whole for pieces"), places(13, 3)]
+Count = Annotated[Decimal, Field(ge=0, description="zero or more; whole for pieces"), places(13, 3)]
+Setting = Annotated[Decimal, Field(ge=0), places(13, 3)]
+Money = Annotated[Decimal, Field(ge=0), places(14, 4)]
 LeadTime = Annotated[int, Field(strict=True, ge=0, le=365)]
 OccurredAt = Annotated[Instant | None, Field(description="when it happened on the device (defaults to now)")]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class _In(Input):
+    """A request body of the parts service."""
 
 
 class PartCreate(_In):

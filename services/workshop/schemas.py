@@ -7,10 +7,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StrictBool, StringConstraints, model_validator
 
 from shared.contracts.workshop import BayStatus, PauseReason, StaleClockKind
-from shared.types import Instant
+from shared.types import Input, Instant, places
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
@@ -18,10 +18,6 @@ Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, p
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 OccurredAt = Annotated[Instant | None, Field(description="device time of the step (defaults to now)")]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class BayKind(StrEnum):
@@ -239,7 +235,7 @@ class CandidatesRead(BaseModel):
 
 class PartLine(Input):
     part_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    quantity: Decimal = Field(gt=0, max_digits=12, decimal_places=3)
+    quantity: Annotated[Decimal, Field(gt=0), places(12, 3)]
 
 
 class PartsRequestCreate(Input):

@@ -70,7 +70,14 @@ def build() -> dict[str, Any]:
             "title": "Pitwall events",
             "version": "1.0.0",
             "description": "Integration events between Pitwall's services. Types are versioned (`.v1`); "
-            "consumers ignore types they do not know and dedupe by `ce_id`.",
+            "consumers ignore types they do not know and dedupe by `ce_id`.\n\n"
+            "Delivery: every committed change is published, in order per site (one partition per site key). A relay that "
+            "restarts, or retries after a failed send, first reads back the tail of each partition and marks sent the "
+            "rows Kafka already holds, so a crash between Kafka's acknowledgement and the row's mark sends nothing twice. "
+            "Delivery stays at-least-once where that read-back cannot see the earlier copy: the broker wrote a batch but "
+            "its acknowledgement was lost and the record was not yet readable when the relay looked, the record was "
+            "already deleted by retention, or two relays of one service sent the same row. Every subscriber (the "
+            "services, the OEM, BI tools) must therefore dedupe by the CloudEvent `id` (`ce_id`).",
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:9092", "protocol": "kafka", "description": "./dev run's broker"}},

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+import uvicorn
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select, text
 
 from shared.auth import mint_token
 from tests.foundation import sample
-from tests.kit import auth, new_site, running
+from tests.kit import auth, eventually, new_site, running
+from tools.ports import free_port
 
 
 @pytest.fixture
@@ -106,3 +113,67 @@ async def test_an_oversized_body_is_413(client: httpx.AsyncClient) -> None:
                                  headers={**auth(["advisor"], ["s1"]), "content-type": "application/json"})
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> tuple[int, dict[str, str]]:
+    """Send one HTTP/1.1 request on a kept-alive connection; the status and headers of its answer (body read)."""
+    writer.write(request)
+    await writer.drain()
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in head[1:] if line)}
+    await reader.readexactly(int(headers.get("content-length", "0")))
+    return int(head[0].split()[1]), headers
+
+
+async def test_a_500_leaves_the_connection_usable_for_the_next_request(tmp_path: Path) -> None:
+    settings = sample.SampleSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/http.db", run_relay=False, run_consumer=False)
+    app = sample.create_app(settings, consume=False)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        await eventually(lambda: server.started)
+        async with app.state.runtime.engine.begin() as connection:
+            await connection.execute(text("DROP TABLE note"))  # every note written from now on fails unexpectedly
+        token = auth(["advisor"], ["s1"])["Authorization"]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        body = b'{"text": "x"}'
+        status, headers = await _exchange(reader, writer, (
+            f"POST /sites/s1/notes HTTP/1.1\r\nHost: t\r\nAuthorization: {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+        assert (status, headers["content-type"]) == (500, "application/problem+json")
+        if headers.get("connection") != "close":  # kept alive: the next, unrelated request on it must be answered
+            assert (await _exchange(reader, writer, b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"))[0] == 200
+        writer.close()
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_invented_methods_add_no_metric_series(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    for i in range(200):
+        assert (await client.request(f"X{i:06d}", "/healthz")).status_code == 405
+    body = (await client.get("/metrics")).text
+    methods = {sample.labels["method"] for family in text_string_to_metric_families(body) for sample in family.samples
+               if sample.name.startswith("pitwall_http_request_duration_seconds")}
+    assert methods == {"GET", "other"}
+
+
+class _Witness(Collector):
+    """A collector noting the thread each scrape renders it in."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+
+    def collect(self) -> Iterator[Metric]:
+        self.threads.append(threading.get_ident())
+        return iter(())
+
+
+async def test_metrics_are_rendered_off_the_event_loop(client: httpx.AsyncClient) -> None:
+    witness = _Witness()
+    client._transport.app.state.runtime.metrics.register(witness)  # type: ignore[attr-defined]
+    witness.threads.clear()  # registering collected once, here, to learn the names
+    assert (await client.get("/metrics")).status_code == 200
+    assert witness.threads and threading.get_ident() not in witness.threads

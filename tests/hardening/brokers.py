@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 from tools.localkafka import KafkaToolError, LocalKafka
+from tools.ports import free_port
 
 
 @contextlib.contextmanager
-def private_broker(directory: Path, port: int, controller_port: int) -> Iterator[LocalKafka]:
-    """A broker on its own ports, so a module can stop it and nobody else's consumers see its events."""
-    kafka = LocalKafka(directory, port=port, controller_port=controller_port, heap="512m")
+def private_broker(directory: Path) -> Iterator[LocalKafka]:
+    """A broker on its own free ports, so a module can stop it and nobody else's consumers see its events."""
+    kafka = LocalKafka(directory, port=free_port(), controller_port=free_port(), heap="512m")
     try:
         kafka.start(timeout=120)
     except KafkaToolError as exc:

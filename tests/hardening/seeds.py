@@ -21,9 +21,10 @@ from tests.kit import eventually, publish
 Bindings = list[dict[str, str]]
 
 
-async def app_for(service: str, directory: Path, bootstrap: str, **overrides: Any) -> FastAPI:
-    """The service on a SQLite file; the workshop also consumes (its jobs come from reception's events), from now on."""
-    url = sqlite_url(directory, service)
+async def app_for(service: str, directory: Path, bootstrap: str, database_url: str | None = None, **overrides: Any) -> FastAPI:
+    """The service on a SQLite file (or the database given); the workshop also consumes (its jobs come from reception's
+    events), from now on."""
+    url = database_url or sqlite_url(directory, service)
     if service != "workshop":
         return create(service, url, **overrides)
     settings = settings_of(service, url, run_consumer=True, kafka_bootstrap=bootstrap,

@@ -40,15 +40,14 @@ from tests.hardening.brokers import private_broker
 from tests.kit import EventTap, auth, caught_up, eventually, new_site, publish, running
 from tools.localkafka import LocalKafka
 
-BROKER_PORT, CONTROLLER_PORT = 19292, 19293
-OUTAGE_SECONDS = 20  # the issue asks for a minute; 20 s shows the same and keeps the suite short
+OUTAGE_SECONDS = 35  # longer than the relay's 30 s send timeout: a send stuck in the outage fails and is retried
 JOBS, REQUESTS_PER_JOB = 3, 2
 
 
 @pytest.fixture(scope="module")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """A broker of this module's own, so it can be stopped and nobody else's consumers see these events."""
-    with private_broker(tmp_path_factory.mktemp("kafka"), BROKER_PORT, CONTROLLER_PORT) as kafka:
+    with private_broker(tmp_path_factory.mktemp("kafka")) as kafka:
         yield kafka
 
 
@@ -90,6 +89,11 @@ class Floor:
         """The process's outbox backlog gauge."""
         async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
             return await metric(client, "pitwall_outbox_backlog_events", service="workshop")
+
+    async def publish_failures(self, process: ServiceProcess) -> float:
+        """The process's count of failed outbox sends."""
+        async with httpx.AsyncClient(base_url=process.url, timeout=10) as client:
+            return await metric(client, "pitwall_outbox_publish_failures_total", service="workshop")
 
     async def request_parts(self, process: ServiceProcess) -> None:
         """Each job asks the counter for parts, one request after another; the answer must come at once."""
@@ -156,23 +160,22 @@ async def parts_counter(tmp_path: Path, bootstrap: str) -> AsyncIterator[tuple[F
         yield app, client
 
 
-async def assert_exactly_once(place: Floor, tap: EventTap, app: FastAPI, client: httpx.AsyncClient, *, resent: bool) -> None:
-    """Every request reached parts once, the topic keeps each job's events in order, and parts applied each event once."""
+async def assert_exactly_once(place: Floor, tap: EventTap, app: FastAPI, client: httpx.AsyncClient) -> None:
+    """Every request reached the topic and parts once, the topic keeps each job's events in order."""
     expected = len(place.requested)
     assert expected == JOBS * REQUESTS_PER_JOB
-    copies = 2 if resent else 1
-    await tap.wait_for(wc.PartsRequested, expected * copies, timeout=60)
+    await tap.wait_for(wc.PartsRequested, expected, timeout=60)
     await eventually(lambda: caught_up(app.state.runtime, place.bootstrap), timeout=60)
     headers = auth(["parts"], [place.site])
     for request_id in place.requested:
         response = await client.get(f"/parts-requests/{request_id}", headers=headers)
         assert response.status_code == 200, f"request {request_id} was lost: {response.text}"
     counted = Counter(event.id for event in tap.of(wc.PartsRequested))
-    assert set(counted.values()) == {copies}, counted
+    assert set(counted.values()) == {1}, counted
     assert_order_kept(tap.events, place.requested)
     await assert_applied_once(app, client)
     duplicates = await metric(client, "pitwall_consumer_events_total", topic=wc.TOPIC, outcome="duplicate")
-    assert duplicates >= expected * (copies - 1)
+    assert duplicates == 0
 
 
 async def assert_applied_once(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -210,14 +213,14 @@ async def test_a_relay_killed_after_the_commit_and_before_sending_sends_everythi
         assert tap.of(wc.PartsRequested) == []
 
         place.start()
-        await assert_exactly_once(place, tap, app, client, resent=False)
+        await assert_exactly_once(place, tap, app, client)
 
 
 async def _equals(value: Any, expected: float) -> bool:
     return bool(await value == expected)
 
 
-async def test_a_relay_killed_after_sending_and_before_marking_sent_resends_and_parts_applies_once(
+async def test_a_relay_killed_after_sending_and_before_marking_sent_finds_the_rows_on_the_topic_and_sends_none_twice(
     broker: LocalKafka, tmp_path: Path, pg_url: str,
 ) -> None:
     async with parts_counter(tmp_path, broker.bootstrap) as (app, client), \
@@ -243,7 +246,7 @@ async def test_a_relay_killed_after_sending_and_before_marking_sent_resends_and_
             await engine.dispose()
 
         place.start()
-        await assert_exactly_once(place, tap, app, client, resent=True)
+        await assert_exactly_once(place, tap, app, client)
 
 
 async def test_a_broker_outage_during_traffic_queues_writes_and_every_backlog_drains(broker: LocalKafka, tmp_path: Path) -> None:
@@ -253,6 +256,7 @@ async def test_a_broker_outage_during_traffic_queues_writes_and_every_backlog_dr
         workshop = place.start()
         await place.request_parts(workshop)  # before the outage
         await tap.wait_for(wc.PartsRequested, len(place.requested), timeout=60)
+        failures_before = await place.publish_failures(workshop)
 
         broker.stop()
         down_since = time.monotonic()
@@ -272,11 +276,12 @@ async def test_a_broker_outage_during_traffic_queues_writes_and_every_backlog_dr
         assert backlogs == sorted(backlogs), "the backlog must only grow while Kafka is away"
 
         await eventually(lambda: _is_zero(place.backlog(workshop)), timeout=90)
-        # A batch the producer sent just as the broker went away may be resent: duplicates are allowed, loss is not.
+        assert await place.publish_failures(workshop) > failures_before, "the relay never noticed the outage"
         await tap.wait_for(wc.PartsRequested, len(place.requested), timeout=60)
         await eventually(lambda: caught_up(app.state.runtime, place.bootstrap), timeout=90)
-        ids = {event.data["request_id"] for event in tap.of(wc.PartsRequested)}
-        assert ids == set(place.requested)
+        # A batch the broker took just as it went away is read back before the retry: each event arrives once.
+        counted = Counter(event.data["request_id"] for event in tap.of(wc.PartsRequested))
+        assert counted == dict.fromkeys(place.requested, 1), counted
         assert_order_kept(tap.events, place.requested)
         headers = auth(["parts"], [place.site])
         for request_id in place.requested:

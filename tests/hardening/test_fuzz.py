@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -35,8 +36,13 @@ from schemathesis.specs.openapi.checks import (
 from tests.hardening import seeds
 from tests.hardening.apps import SERVICES, create, sqlite_url
 from tests.kit import auth, new_site
+from tools import localpg
 
-EXAMPLES = int(os.environ.get("PITWALL_FUZZ_EXAMPLES", "12"))  # raise it for a deeper run
+# The deep mode (docs/reliability.md): `PITWALL_FUZZ_DEEP=1 ./dev test tests/hardening/test_fuzz.py`, 100 examples per
+# operation and mode, on SQLite and on PostgreSQL. PITWALL_FUZZ_EXAMPLES sets the depth of either mode.
+DEEP = bool(os.environ.get("PITWALL_FUZZ_DEEP"))
+EXAMPLES = int(os.environ.get("PITWALL_FUZZ_EXAMPLES", "100" if DEEP else "12"))
+DATABASES = ["sqlite", "postgres"] if DEEP else ["sqlite"]
 # Authenticated by the OEM's HMAC signature, not a bearer token (tests/webhooks): a generated call is never signed.
 SIGNED_WEBHOOKS = {"POST /warranty/webhooks/oem"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -73,14 +79,21 @@ class Target:
         return found[0]
 
 
-@pytest.fixture(scope="module")
-async def targets(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Target]]:
-    """Every service started on its own SQLite file and seeded through its API."""
+@pytest.fixture(scope="module", params=DATABASES)
+async def targets(request: pytest.FixtureRequest, bootstrap: str, pg_server: str | None,
+                  tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Target]]:
+    """Every service started on its own database (a SQLite file, or a fresh PostgreSQL one) and seeded through its API."""
     directory = tmp_path_factory.mktemp("fuzz")
     found: dict[str, Target] = {}
+    databases: list[str] = []
     try:
         for service in SERVICES:
-            app = await seeds.app_for(service, directory, bootstrap)
+            url = None
+            if request.param == "postgres":
+                assert pg_server is not None, "PostgreSQL is not available"
+                databases.append(f"fuzz_{service}_{uuid.uuid4().hex[:8]}")
+                url = await localpg.acreate_database(databases[-1])
+            app = await seeds.app_for(service, directory, bootstrap, url)
             site = new_site()
             headers = auth(["admin"], [site], subject="fuzzer")
             client = get_client(app).__enter__()  # starts the lifespan (migrations, consumer) once for the module
@@ -89,6 +102,8 @@ async def targets(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> A
         yield found
     finally:
         shutdown_lifespans()
+        for name in databases:
+            await localpg.adrop_database(name)
 
 
 def _cases(target: Target, operation: APIOperation, mode: GenerationMode) -> st.SearchStrategy[Any]:

@@ -63,7 +63,6 @@ from tests.kpi.day import Day
 from tests.kpi.support import TOPICS, app_for, area, by_name, evening_zone, start_at_end_of_topics, wrap
 from tools.localkafka import LocalKafka
 
-BROKER_PORT, CONTROLLER_PORT = 19592, 19692
 SEEDS = (0, 1, 2)  # shuffles of the day through Kafka (the property over many more, in-process: tests/kpi/test_arrival_order.py)
 DELIVERED_TWICE, RESENT = 15, 5
 
@@ -72,7 +71,7 @@ DELIVERED_TWICE, RESENT = 15, 5
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
     """A broker of this module's own, its topics of PARTITIONS partitions: its consumer groups replay only what this module
     published."""
-    with private_broker(tmp_path_factory.mktemp("kafka"), BROKER_PORT, CONTROLLER_PORT) as kafka:
+    with private_broker(tmp_path_factory.mktemp("kafka")) as kafka:
         yield kafka
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from services.kpi.app import create_app
+from services.kpi.figures.reports import INDICATORS
 from services.kpi.settings import KpiSettings
 from shared.contracts import reception as r
 from shared.contracts import workshop as w
@@ -111,6 +112,15 @@ async def test_bad_targets_are_refused_and_nothing_is_saved(client: httpx.AsyncC
     body = problem(await client.put(f"/kpi/sites/{SITE}/targets/2025", json={"targets": [target]}, headers=MANAGER), 422)
     assert detail in body["detail"]
     assert (await client.get(f"/kpi/sites/{SITE}/targets", params={"year": 2025}, headers=MANAGER)).json()["version"] == 0
+
+
+async def test_the_known_indicators_are_declared_in_openapi_as_they_are_enforced(client: httpx.AsyncClient) -> None:
+    schema = client.app.openapi()["components"]["schemas"]["TargetInput"]["properties"]["indicator"]  # type: ignore[attr-defined]
+    assert schema["enum"] == sorted(INDICATORS)
+    for name in schema["enum"]:
+        response = await client.put(f"/kpi/sites/{SITE}/targets/2026", json={"targets": [{"indicator": name, "yearly": 1}]},
+                                    headers=MANAGER)
+        assert response.status_code == 200, (name, response.text)
 
 
 async def test_reference_data_per_month(client: httpx.AsyncClient) -> None:

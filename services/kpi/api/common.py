@@ -21,9 +21,17 @@ from services.kpi.settings import KpiSettings
 from shared.auth import Principal, Role, requires
 from shared.outbox import utcnow
 from shared.problems import ProblemError, not_found
+from shared.types import FIRST_YEAR, LAST_YEAR, YEAR_PATTERN, within_years
 
 reader = requires(Role.MANAGER, Role.FOREMAN, Role.ADVISOR)
 writer = requires(Role.MANAGER)
+
+
+# Declared in OpenAPI; `_instant` and `month_of` check them and name the parameter.
+# A window's end: a date or a date-time (offset optional), in the years every API takes.
+WINDOW_END = (rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+              r"([Tt ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?([Zz]|[+-](0\d|1[0-4]):[0-5]\d)?)?$")
+MONTH_PATTERN = rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])$"
 
 
 @dataclass(frozen=True)
@@ -35,8 +43,9 @@ class WindowQuery:
 
 def window_query(
     window: Literal["today", "rolling_hour", "month_to_date"] | None = Query(None, description="a named window"),
-    start: str | None = Query(None, alias="from", description="a date (site-local midnight) or a date-time (site-local without an offset); with `to`"),
-    end: str | None = Query(None, alias="to", description="exclusive end: a date or a date-time"),
+    start: str | None = Query(None, alias="from", json_schema_extra={"pattern": WINDOW_END},
+                              description="a date (site-local midnight) or a date-time (site-local without an offset); with `to`"),
+    end: str | None = Query(None, alias="to", json_schema_extra={"pattern": WINDOW_END}, description="exclusive end: a date or a date-time"),
 ) -> WindowQuery:
     """The window asked for: a named one, or from/to."""
     if (start is None) != (end is None):
@@ -53,11 +62,12 @@ def _invalid(detail: str) -> ProblemError:
 def _instant(text: str, time_zone: str, name: str) -> float:
     try:
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = date.fromisoformat(text)
+            day = within_years(date.fromisoformat(text))
             return datetime(day.year, day.month, day.day, tzinfo=zone(time_zone)).timestamp()
-        moment = datetime.fromisoformat(text)
+        moment = within_years(datetime.fromisoformat(text))
     except ValueError as exc:
-        raise _invalid(f"{name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time, got {text!r}") from exc
+        raise _invalid(f"{name} must be a date (YYYY-MM-DD) or an RFC 3339 date-time in the years {FIRST_YEAR} to {LAST_YEAR},"
+                       f" got {text!r}") from exc
     return (moment if moment.tzinfo else moment.replace(tzinfo=zone(time_zone))).timestamp()
 
 
@@ -79,10 +89,12 @@ def month_of(text: str | None, site: SiteConfig, now: float) -> tuple[int, int]:
     if text is None:
         local = datetime.fromtimestamp(now, zone(site.time_zone))
         return local.year, local.month
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ProblemError(422, "Invalid month", f"month must be YYYY-MM, got {text!r}", type_="/problems/validation")
-    return int(match.group(1)), int(match.group(2))
+    match = re.fullmatch(MONTH_PATTERN, text)
+    if not match:
+        raise ProblemError(422, "Invalid month", f"month must be YYYY-MM in the years {FIRST_YEAR} to {LAST_YEAR}, got {text!r}",
+                           type_="/problems/validation")
+    year, month = text.split("-")
+    return int(year), int(month)
 
 
 def settings_of(request: Request) -> KpiSettings:

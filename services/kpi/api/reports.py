@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from services.kpi import facts as facts_db
-from services.kpi.api.common import figures_for, load, month_of, now, reader, site_config, window_read
+from services.kpi.api.common import MONTH_PATTERN, figures_for, load, month_of, now, reader, site_config, window_read
 from services.kpi.figures import window as windows
 from services.kpi.figures.model import SiteConfig
 from services.kpi.figures.reports import INDICATORS, MSI, RADAR, MonthInputs, actuals, attainment
@@ -15,7 +15,7 @@ from services.kpi.targets import read_reference, read_targets, reference_values
 from shared.auth import Principal
 
 router = APIRouter(prefix="/kpi/sites/{site_id}", tags=["reports"])
-MONTH_QUERY = Query(None, description="YYYY-MM; default: the site's current month")
+MONTH_QUERY = Query(None, json_schema_extra={"pattern": MONTH_PATTERN}, description="YYYY-MM; default: the site's current month")
 
 
 async def _month(request: Request, site_id: str, site: SiteConfig, year: int, month: int) -> tuple[MonthInputs, Window]:

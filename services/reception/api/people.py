@@ -112,7 +112,7 @@ async def patch_vehicle(
         await site_in_path(uow.session, principal, site_id)
         vehicle = await store.of_site(uow.session, Vehicle, "vehicle", vehicle_id, site_id, lock=True)
         check_if_match(request, etag("vehicle", vehicle.id, vehicle.version))
-        result = views.vehicle_read(await people.change_vehicle(uow, vehicle, body, at))
+        result = views.vehicle_read(await people.change_vehicle(uow, vehicle, body, at, principal.subject))
         await uow.commit(result)
     response.headers["ETag"] = etag("vehicle", result.id, result.version)
     return result

@@ -101,6 +101,8 @@ class VehiclePatch(Timed):
     model: Name | None = None
     year: Year | None = None
     mileage: Mileage | None = None
+    odometer_correction_reason: Name | None = Field(
+        None, description="why the mileage goes down: required to lower it (an odometer only goes back as a correction)")
     customer_id: str | None = None
 
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 
 from sqlmodel import select
 
 from services.reception.db import Customer, Vehicle
-from services.reception.domain.errors import Conflict
+from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.schemas.people import CustomerCreate, CustomerPatch, VehicleCreate, VehiclePatch, phone_digits, plate_key
 from services.reception.usecases import store
 from shared.uow import UnitOfWork
+
+log = logging.getLogger("pitwall.reception.vehicles")
 
 
 async def create_customer(uow: UnitOfWork, site_id: str, body: CustomerCreate, at: datetime) -> Customer:
@@ -50,10 +53,16 @@ async def create_vehicle(uow: UnitOfWork, site_id: str, body: VehicleCreate, at:
     return vehicle
 
 
-async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch, at: datetime) -> Vehicle:
-    """Change the fields given."""
-    values = {k: getattr(body, k) for k in body.model_fields_set if k != "occurred_at"}
+async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch, at: datetime, by: str) -> Vehicle:
+    """Change the fields given; the mileage goes down only as a correction with its reason."""
+    values = {k: getattr(body, k) for k in body.model_fields_set if k not in ("occurred_at", "odometer_correction_reason")}
     values = {k: v for k, v in values.items() if v is not None or k == "customer_id"}
+    if values.get("mileage", vehicle.mileage) < vehicle.mileage:
+        if body.odometer_correction_reason is None:
+            raise InvalidInput(f"mileage {values['mileage']} is below the odometer's {vehicle.mileage}; an odometer goes back only "
+                               "as a correction: give odometer_correction_reason", field="mileage")
+        log.warning("odometer of vehicle %s corrected from %s to %s by %s: %s", vehicle.id, vehicle.mileage, values["mileage"],
+                    by, body.odometer_correction_reason)
     if values.get("vin"):
         await _vin_free(uow, vehicle.site_id, values["vin"], vehicle.id)
     if values.get("customer_id"):
