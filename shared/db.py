@@ -76,7 +76,17 @@ def database_down(exc: BaseException) -> bool:
         if isinstance(exc, OperationalError) and str(exc.orig).startswith("no such "):
             return False  # SQLite's missing table or column: a fault of the schema, not of the connection
         return isinstance(exc, (OperationalError, InterfaceError)) or exc.connection_invalidated
-    return isinstance(exc, ConnectionError)  # asyncpg's refused connect is not wrapped
+    return isinstance(exc, ConnectionError) and _raised_by_driver(exc)  # asyncpg's refused connect is not wrapped
+
+
+def _raised_by_driver(exc: BaseException) -> bool:
+    """Whether the error came up through the database driver (not, say, a socket of another client)."""
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_globals.get("__name__", "").startswith(("asyncpg", "sqlalchemy", "aiosqlite")):
+            return True
+        frame = frame.tb_next
+    return False
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

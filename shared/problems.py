@@ -151,11 +151,13 @@ def _internal_error(path: str) -> JSONResponse:
 
 
 def _allowed(request: Request) -> str:
-    """Every method the path serves (the router names only those of the first route matching it)."""
+    """Every method the path serves (the router names only those of the first route matching it), documented or not."""
     table = getattr(request.app.state, "methods_by_path", None)
     if table is None:
         table = [(compile_path(path)[0], {method.upper() for method in operations})
                  for path, operations in request.app.openapi()["paths"].items()]
+        table += [(route.path_regex, set(route.methods)) for route in request.app.routes  # /docs, /openapi.json, ...
+                  if getattr(route, "methods", None) and not getattr(route, "include_in_schema", True)]
         request.app.state.methods_by_path = table
     methods: set[str] = set().union(*(methods for pattern, methods in table if pattern.match(request.url.path)))
     if "GET" in methods:

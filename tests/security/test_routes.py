@@ -127,3 +127,10 @@ async def test_every_write_route_refuses_a_role_that_may_not_write_with_403(serv
         if response.status_code != 403:
             failures.append(f"{method} {path} -> {response.status_code} {response.text[:120]}")
     assert failures == []
+
+
+async def test_a_405_on_an_undocumented_route_still_names_what_it_serves(service: tuple[FastAPI, httpx.AsyncClient]) -> None:
+    _, client = service
+    for path in ("/docs", "/openapi.json"):
+        response = await client.post(path)
+        assert (response.status_code, response.headers.get("allow")) == (405, "GET, HEAD"), path
