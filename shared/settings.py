@@ -12,6 +12,11 @@ from sqlalchemy.engine import make_url
 DEV_JWT_SECRET = "pitwall-dev-secret-change-me-0123456789abcdef"
 
 
+def default_consumer_group(service: str) -> str:
+    """The Kafka consumer group a service reads in unless configured otherwise."""
+    return f"pitwall-{service}"
+
+
 class ServiceSettings(BaseSettings):
     """What every service needs; subclasses set `service_name` and their env prefix."""
 
@@ -58,4 +63,4 @@ class ServiceSettings(BaseSettings):
 
     def resolved_consumer_group(self) -> str:
         """The Kafka consumer group of this service."""
-        return self.consumer_group or f"pitwall-{self.service_name}"
+        return self.consumer_group or default_consumer_group(self.service_name)
