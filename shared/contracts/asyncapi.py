@@ -1,4 +1,4 @@
-"""Generates the AsyncAPI 3 document from the event models: who sends and who receives each message, with an example.
+"""Generates the AsyncAPI 3.1 document from the event models: who sends and who receives each message, with an example.
 
     python -m shared.contracts.asyncapi            # print it
     python -m shared.contracts.asyncapi --write    # write shared/contracts/asyncapi.yaml
@@ -108,7 +108,7 @@ def build() -> dict[str, Any]:
         for channel, topic in TOPICS.items()
     }
     return {
-        "asyncapi": "3.0.0",
+        "asyncapi": "3.1.0",
         "info": {
             "title": "Pitwall events",
             "version": "1.0.0",
