@@ -82,6 +82,11 @@ class Runtime:
         uow = UnitOfWork(session, self.infra, self.service)
         await self._handlers[type(event)](uow, event)
 
+    @property
+    def publishes(self) -> list[str]:
+        """The topics this service publishes on."""
+        return list(self._publishes)
+
     def unit_of_work(self, idempotency: tuple[str, str, str] | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
         """A fresh unit of work (holding `turn`, already taken, until it ends)."""
         session = AsyncSession(self.engine, expire_on_commit=False)

@@ -7,8 +7,14 @@ from typing import ClassVar
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 DEV_JWT_SECRET = "pitwall-dev-secret-change-me-0123456789abcdef"
+
+
+def default_consumer_group(service: str) -> str:
+    """The Kafka consumer group a service reads in unless configured otherwise."""
+    return f"pitwall-{service}"
 
 
 class ServiceSettings(BaseSettings):
@@ -19,6 +25,7 @@ class ServiceSettings(BaseSettings):
 
     data_dir: Path = Path(".data")
     database_url: str = ""
+    database_password: SecretStr | None = None  # put into database_url escaped: a password may hold `@`, `/` or `:`
     kafka_bootstrap: str = "127.0.0.1:9092"
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     log_level: str = "INFO"
@@ -46,7 +53,10 @@ class ServiceSettings(BaseSettings):
         return init_settings, env_settings, common, dotenv_settings, file_secret_settings
 
     def resolved_database_url(self) -> str:
-        """The configured URL, or a SQLite file per service under the data dir."""
+        """The configured URL (with `database_password` if set), or a SQLite file per service under the data dir."""
+        if self.database_url and self.database_password is not None:
+            url = make_url(self.database_url).set(password=self.database_password.get_secret_value())
+            return url.render_as_string(hide_password=False)
         if self.database_url:
             return self.database_url
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -54,4 +64,4 @@ class ServiceSettings(BaseSettings):
 
     def resolved_consumer_group(self) -> str:
         """The Kafka consumer group of this service."""
-        return self.consumer_group or f"pitwall-{self.service_name}"
+        return self.consumer_group or default_consumer_group(self.service_name)

@@ -7,7 +7,7 @@ labels sorted by name, values as Go prints floats, histograms as _bucket, _count
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,9 +65,10 @@ def render(families: dict[str, Family]) -> dict[str, Rendered]:
     return rendered
 
 
-def join(sites: Iterable[dict[str, Rendered]]) -> str:
-    """Every site's lines grouped by family (one HELP and TYPE each), families sorted by name."""
-    merged: dict[str, tuple[Rendered, list[str]]] = {}
+def join(sites: Iterable[dict[str, Rendered]], headers: Mapping[str, tuple[str, str]] | None = None) -> str:
+    """Every site's lines grouped by family (one HELP and TYPE each), families sorted by name; each of `headers`
+    (name → (type, HELP)) is there even without a sample."""
+    merged: dict[str, tuple[Rendered, list[str]]] = {name: (Rendered(kind, text, ""), []) for name, (kind, text) in (headers or {}).items()}
     for families in sites:
         for name, family in families.items():
             merged.setdefault(name, (family, []))[1].append(family.lines)

@@ -25,10 +25,10 @@ from services.kpi import facts as facts_db
 from services.kpi import reader
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
-from services.kpi.families import site_families
-from services.kpi.review import review_families_async
-from services.kpi.satisfaction.metrics import satisfaction_families
-from services.kpi.warranty.metrics import warranty_families
+from services.kpi import families as site_figures
+from services.kpi import review
+from services.kpi.satisfaction import metrics as satisfaction
+from services.kpi.warranty import metrics as warranty
 from shared.outbox import utcnow
 
 log = logging.getLogger("pitwall.kpi.metrics")
@@ -42,6 +42,12 @@ async def site_snapshots(engine: AsyncEngine, site_id: str, now: float) -> dict[
         chosen = [windows.named(kind, site.time_zone, now) for kind in windows.WINDOW_KINDS]
         facts = await facts_db.load_facts(conn, site_id, min(w.start for w in chosen), max(w.end for w in chosen), now)
     return await asyncio.to_thread(lambda: {w.kind: compute(facts, w) for w in chosen})
+
+
+def catalogue() -> dict[str, tuple[str, str]]:
+    """Every kpi family: name → (type, HELP); shown from the start, so a new site's alerts and panels read a family
+    that is there, not one that does not exist yet."""
+    return {**site_figures.headers(), **satisfaction.headers(), **warranty.headers(), **review.headers()}
 
 
 class KpiMetrics(Collector):
@@ -68,6 +74,7 @@ class KpiMetrics(Collector):
         self._catch_up_lag = catch_up_lag
         self._catch_up_seconds = catch_up_seconds
         self._families: dict[str, dict[str, _Family]] = {}
+        self._headers = catalogue()
         self._rendered: dict[str, dict[str, exposition.Rendered]] = {}
         self._text: str | None = None
         self._dirty: dict[str, None] = {}  # in the order they were dirtied: the longest waiting is refreshed first
@@ -80,15 +87,16 @@ class KpiMetrics(Collector):
                                        buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5))
 
     def describe(self) -> list[Metric]:
-        """Nothing up front: the families depend on the sites seen."""
+        """Nothing up front: the samples depend on the sites seen."""
         return []
 
     def collect(self) -> Iterator[Metric]:
         """Merge the cached families of every site."""
-        merged: dict[str, _Family] = {}
+        merged = {name: _Family(kind, text, []) for name, (kind, text) in self._headers.items()}
         for families in list(self._families.values()):
             for name, family in families.items():
                 target = merged.setdefault(name, _Family(family.kind, family.help, family.labels))
+                target.labels = target.labels or family.labels  # a family of the catalogue gets its labels from its samples
                 target.samples.extend(family.samples)
         for name in sorted(merged):
             family = merged[name]
@@ -111,9 +119,9 @@ class KpiMetrics(Collector):
     def exposition(self, sites: list[str] | None = None) -> str:
         """Every site's figures (or these sites') as Prometheus text, rendered when computed."""
         if sites:
-            return exposition.join([self._rendered[site] for site in dict.fromkeys(sites) if site in self._rendered])
+            return exposition.join([self._rendered[site] for site in dict.fromkeys(sites) if site in self._rendered], self._headers)
         if self._text is None:
-            self._text = exposition.join(list(self._rendered.values()))
+            self._text = exposition.join(list(self._rendered.values()), self._headers)
         return self._text
 
     def on_applied(self, session: AsyncSession, site_id: str) -> None:
@@ -154,10 +162,10 @@ class KpiMetrics(Collector):
                 rendered = await self._worker.rendered(site_id, moment)
             else:
                 snapshots = await site_snapshots(self._engine, site_id, moment)
-                families = site_families(site_id, snapshots)
-                families.update(await review_families_async(self._engine, site_id, moment, snapshots.get("month_to_date")))
-                families.update(await satisfaction_families(self._engine, site_id, moment, _Family))
-                families.update(await warranty_families(self._engine, site_id, moment, _Family))
+                families = site_figures.site_families(site_id, snapshots)
+                families.update(await review.review_families_async(self._engine, site_id, moment, snapshots.get("month_to_date")))
+                families.update(await satisfaction.satisfaction_families(self._engine, site_id, moment, _Family))
+                families.update(await warranty.warranty_families(self._engine, site_id, moment, _Family))
                 rendered = exposition.render(families)
             if self._owns(site_id):  # a rebalance may have moved it while it was computed
                 self._families[site_id], self._rendered[site_id] = families, rendered

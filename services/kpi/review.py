@@ -112,10 +112,19 @@ def review_families(site_id: str, rows: ReviewRows, month_to_date: Snapshot | No
         values, _ = actuals(MonthInputs(month_to_date, rows.ro_types_opened, rows.vehicles_12_months, rows.reference))
         for name, metric in RADAR_METRICS.items():
             if values[name] is not None:
-                indicator = INDICATORS[name]
-                families[f"{PREFIX}{metric}"] = Family("gauge", f"{indicator.label}: {indicator.formula}, month to date ({indicator.unit})",
-                                                      ["site", "window"], [([site_id, "month_to_date"], values[name])])
+                families[f"{PREFIX}{metric}"] = Family("gauge", _radar_help(name), ["site", "window"],
+                                                      [([site_id, "month_to_date"], values[name])])
     return families
+
+
+def _radar_help(name: str) -> str:
+    indicator = INDICATORS[name]
+    return f"{indicator.label}: {indicator.formula}, month to date ({indicator.unit})"
+
+
+def headers() -> dict[str, tuple[str, str]]:
+    """Every review family (targets and the radar indicators): name → (type, HELP)."""
+    return {f"{PREFIX}target": ("gauge", TARGET_HELP), **{f"{PREFIX}{m}": ("gauge", _radar_help(n)) for n, m in RADAR_METRICS.items()}}
 
 
 async def review_families_async(engine: AsyncEngine, site_id: str, now: float, month_to_date: Snapshot | None) -> dict[str, Family]:

@@ -60,11 +60,15 @@ class PartsRequestReceived(_Request):
 
 
 class PartsReserved(_Request):
+    """Stock set aside for the lines of a parts request, not yet issued."""
+
     type: ClassVar[str] = "pitwall.parts.request.reserved.v1"
     lines: list[RequestLine]
 
 
 class PartsIssued(_Request):
+    """Parts of a request handed over to the workshop, line by line; request_fully_issued when nothing is left to issue."""
+
     type: ClassVar[str] = "pitwall.parts.request.issued.v1"
     repair_order_id: str | None = None
     job_id: str | None = None
@@ -73,6 +77,8 @@ class PartsIssued(_Request):
 
 
 class PartsBackordered(_Request):
+    """A requested part is not in stock: the line waits for a supplier delivery (expected_at when known)."""
+
     type: ClassVar[str] = "pitwall.parts.request.backordered.v1"
     backorder_id: str
     request_line_id: str
@@ -105,6 +111,8 @@ class BackorderRescheduled(_Request):
 
 
 class PartsReturned(_Request):
+    """Issued parts brought back to stock from a job, with the reason."""
+
     type: ClassVar[str] = "pitwall.parts.request.returned.v1"
     repair_order_id: str | None = None
     job_id: str | None = None
@@ -117,6 +125,8 @@ class PartsReturned(_Request):
 
 
 class PartsReceived(_Part):
+    """A supplier delivery of a part booked into stock at its unit cost."""
+
     type: ClassVar[str] = "pitwall.parts.stock.received.v1"
     receipt_id: str
     quantity: Decimal
@@ -124,6 +134,8 @@ class PartsReceived(_Part):
 
 
 class StockAdjusted(_Part):
+    """A part's stock corrected by hand (a count, damage, a loss): the change and, after a count, the counted quantity."""
+
     type: ClassVar[str] = "pitwall.parts.stock.adjusted.v1"
     quantity_delta: Decimal
     reason: str
@@ -131,6 +143,8 @@ class StockAdjusted(_Part):
 
 
 class PartBelowReorderPoint(_Part):
+    """A part's available stock fell below its reorder point: time to reorder reorder_quantity."""
+
     type: ClassVar[str] = "pitwall.parts.stock.below_reorder_point.v1"
     available: Decimal
     reorder_point: Decimal
@@ -138,6 +152,8 @@ class PartBelowReorderPoint(_Part):
 
 
 class PartBackAboveReorderPoint(_Part):
+    """A part's available stock rose back to its reorder point or above."""
+
     type: ClassVar[str] = "pitwall.parts.stock.back_above_reorder_point.v1"
     available: Decimal
     reorder_point: Decimal

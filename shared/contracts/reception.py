@@ -93,6 +93,8 @@ class _RepairOrder(_Reception):
 
 
 class SiteConfigured(_Reception):
+    """A site's settings as they now are: time zone, opening hours, rates and the comeback window."""
+
     type: ClassVar[str] = "pitwall.reception.site.configured.v1"
     aggregate: ClassVar[str] = "site"
     name: str
@@ -105,6 +107,8 @@ class SiteConfigured(_Reception):
 
 
 class AppointmentBooked(_Appointment):
+    """A customer booked a service slot for a vehicle, on a reception lane."""
+
     type: ClassVar[str] = "pitwall.reception.appointment.booked.v1"
     customer_id: str
     vehicle_id: str
@@ -114,21 +118,29 @@ class AppointmentBooked(_Appointment):
 
 
 class AppointmentRescheduled(_Appointment):
+    """An appointment moved to another slot."""
+
     type: ClassVar[str] = "pitwall.reception.appointment.rescheduled.v1"
     slot_start: datetime
     slot_end: datetime
 
 
 class AppointmentCancelled(_Appointment):
+    """A booked appointment was cancelled before its slot."""
+
     type: ClassVar[str] = "pitwall.reception.appointment.cancelled.v1"
     reason: str = ""
 
 
 class AppointmentNoShow(_Appointment):
+    """The slot of an appointment passed without the vehicle arriving."""
+
     type: ClassVar[str] = "pitwall.reception.appointment.no_show.v1"
 
 
 class VehicleArrived(_Reception):
+    """A vehicle arrived at reception (on an appointment or not)."""
+
     type: ClassVar[str] = "pitwall.reception.vehicle.arrived.v1"
     aggregate: ClassVar[str] = "visit"
     visit_id: str
@@ -139,6 +151,8 @@ class VehicleArrived(_Reception):
 
 
 class RecallChecked(_Reception):
+    """The OEM was asked for open recall campaigns on an arriving vehicle's VIN, and answered (or could not)."""
+
     type: ClassVar[str] = "pitwall.reception.recall.checked.v1"
     aggregate: ClassVar[str] = "visit"
     visit_id: str
@@ -148,6 +162,8 @@ class RecallChecked(_Reception):
 
 
 class RepairOrderOpened(_RepairOrder):
+    """A repair order opened for a vehicle at reception, with its type, promised time and first job lines."""
+
     type: ClassVar[str] = "pitwall.reception.repair_order.opened.v1"
     ro_number: str
     visit_id: str
@@ -165,16 +181,22 @@ class RepairOrderOpened(_RepairOrder):
 
 
 class JobLineAdded(_RepairOrder):
+    """A job line added to a repair order (proposed to the customer, or pre-approved)."""
+
     type: ClassVar[str] = "pitwall.reception.job_line.added.v1"
     line: JobLine
 
 
 class JobLineChanged(_RepairOrder):
+    """A job line's operation, hours, rate or pay type changed; the event carries the whole line as it now is."""
+
     type: ClassVar[str] = "pitwall.reception.job_line.changed.v1"
     line: JobLine
 
 
 class JobLineRemoved(_RepairOrder):
+    """A job line withdrawn from a repair order."""
+
     type: ClassVar[str] = "pitwall.reception.job_line.removed.v1"
     job_line_id: str
 
@@ -187,6 +209,8 @@ class ApprovalRequested(_RepairOrder):
 
 
 class JobLineApproved(_RepairOrder):
+    """The customer approved a job line, in person, by phone or through a link."""
+
     type: ClassVar[str] = "pitwall.reception.job_line.approved.v1"
     job_line_id: str
     line: JobLine
@@ -195,6 +219,8 @@ class JobLineApproved(_RepairOrder):
 
 
 class JobLineDeclined(_RepairOrder):
+    """The customer declined a proposed job line."""
+
     type: ClassVar[str] = "pitwall.reception.job_line.declined.v1"
     job_line_id: str
     by: str
@@ -202,6 +228,8 @@ class JobLineDeclined(_RepairOrder):
 
 
 class RepairOrderReady(_RepairOrder):
+    """A repair order's work is done and its last quality check passed: the vehicle can be collected."""
+
     type: ClassVar[str] = "pitwall.reception.repair_order.ready.v1"
     ro_number: str
     promised_at: datetime | None = None
@@ -227,6 +255,8 @@ class RepairOrderInvoiced(_RepairOrder):
 
 
 class VehicleDelivered(_RepairOrder):
+    """A vehicle handed back to its customer; the follow-up call falls due at follow_up_due_at."""
+
     type: ClassVar[str] = "pitwall.reception.vehicle.delivered.v1"
     mileage_out: int
     # End of the follow-up's due day (site-local midnight after it); None when the customer declined contact.
@@ -234,11 +264,15 @@ class VehicleDelivered(_RepairOrder):
 
 
 class RepairOrderCancelled(_RepairOrder):
+    """A repair order cancelled before delivery, with the reason."""
+
     type: ClassVar[str] = "pitwall.reception.repair_order.cancelled.v1"
     reason: str = ""
 
 
 class ComebackFlagged(_RepairOrder):
+    """A repair order marked as a comeback of an earlier one (by the advisor, or automatically on a repeat visit)."""
+
     type: ClassVar[str] = "pitwall.reception.repair_order.comeback_flagged.v1"
     comeback_of: str | None = None
     reason: str = ""
@@ -246,6 +280,8 @@ class ComebackFlagged(_RepairOrder):
 
 
 class ComebackUnflagged(_RepairOrder):
+    """A repair order's comeback mark removed, with the reason."""
+
     type: ClassVar[str] = "pitwall.reception.repair_order.comeback_unflagged.v1"
     reason: str
 
@@ -280,6 +316,8 @@ class _Complaint(_Reception):
 
 
 class ComplaintOpened(_Complaint):
+    """A customer complaint recorded against a repair order, with its category, severity and owner."""
+
     type: ClassVar[str] = "pitwall.reception.complaint.opened.v1"
     repair_order_id: str | None = None
     follow_up_attempt_id: str | None = None
@@ -291,6 +329,8 @@ class ComplaintOpened(_Complaint):
 
 
 class ComplaintActionRecorded(_Complaint):
+    """An action taken on a customer complaint (e.g. a call back, or a comeback repair order opened)."""
+
     type: ClassVar[str] = "pitwall.reception.complaint.action_recorded.v1"
     action: str
     by: str
@@ -298,6 +338,8 @@ class ComplaintActionRecorded(_Complaint):
 
 
 class ComplaintResolved(_Complaint):
+    """A customer complaint closed with its outcome."""
+
     type: ClassVar[str] = "pitwall.reception.complaint.resolved.v1"
     outcome: str
     opened_at: datetime

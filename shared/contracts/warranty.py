@@ -103,6 +103,8 @@ class ClaimSubmissionRefused(_Claim):
 
 
 class ClaimAccepted(_Claim):
+    """The OEM accepted a warranty claim, with the approved amount and its reference."""
+
     type: ClassVar[str] = "pitwall.warranty.claim.accepted.v1"
     oem_reference: str
 
@@ -116,12 +118,16 @@ class ClaimReturned(_Claim):
 
 
 class ClaimRejected(_Claim):
+    """The OEM rejected a warranty claim, with its reason code."""
+
     type: ClassVar[str] = "pitwall.warranty.claim.rejected.v1"
     reason_code: str | None = None
     reason: str | None = None
 
 
 class ClaimPaid(_Claim):
+    """The OEM paid a warranty claim, with the amount and its payment reference."""
+
     type: ClassVar[str] = "pitwall.warranty.claim.paid.v1"
     payment_reference: str | None = None
 

@@ -73,24 +73,34 @@ class BayStatusChanged(_Workshop):
 
 
 class TechnicianClockedIn(_Technician):
+    """A technician clocked in for a shift (name as shown on the boards; shift_end when planned)."""
+
     type: ClassVar[str] = "pitwall.workshop.technician.clocked_in.v1"
     name: str
     shift_end: datetime | None = None
 
 
 class TechnicianClockedOut(_Technician):
+    """A technician clocked out at the end of a shift."""
+
     type: ClassVar[str] = "pitwall.workshop.technician.clocked_out.v1"
 
 
 class TechnicianBreakStarted(_Technician):
+    """A technician started a break (the clocks of their jobs pause meanwhile)."""
+
     type: ClassVar[str] = "pitwall.workshop.technician.break_started.v1"
 
 
 class TechnicianBreakEnded(_Technician):
+    """A technician came back from a break."""
+
     type: ClassVar[str] = "pitwall.workshop.technician.break_ended.v1"
 
 
 class JobQueued(_Job):
+    """An approved job line waits in the workshop's queue for a technician, with its sold hours."""
+
     type: ClassVar[str] = "pitwall.workshop.job.queued.v1"
     ro_number: str
     required_skill: str | None = None
@@ -106,6 +116,8 @@ class JobWithdrawn(_Job):
 
 
 class JobDispatched(_Job):
+    """A job assigned to a technician and a bay (reassigned when it had another before)."""
+
     type: ClassVar[str] = "pitwall.workshop.job.dispatched.v1"
     technician_id: str
     bay_id: str
@@ -113,6 +125,8 @@ class JobDispatched(_Job):
 
 
 class JobClockedOn(_Job):
+    """A technician started the clock on a job, in a bay."""
+
     type: ClassVar[str] = "pitwall.workshop.job.clocked_on.v1"
     technician_id: str
     bay_id: str
@@ -127,6 +141,8 @@ class JobClockedOff(_Job):
 
 
 class JobPaused(_Job):
+    """A technician paused the clock on a job, with the reason (waiting for parts, approval, ...)."""
+
     type: ClassVar[str] = "pitwall.workshop.job.paused.v1"
     technician_id: str
     bay_id: str
@@ -135,6 +151,8 @@ class JobPaused(_Job):
 
 
 class JobResumed(_Job):
+    """A technician started the clock again on a paused job."""
+
     type: ClassVar[str] = "pitwall.workshop.job.resumed.v1"
     technician_id: str
     bay_id: str
@@ -150,6 +168,8 @@ class JobCompleted(_Job):
 
 
 class QcPassed(_Workshop):
+    """A repair order passed its quality check."""
+
     type: ClassVar[str] = "pitwall.workshop.qc.passed.v1"
     aggregate: ClassVar[str] = "repair_order"
     repair_order_id: str
@@ -168,6 +188,8 @@ class QcFailed(_Workshop):
 
 
 class PartsRequested(_Workshop):
+    """A technician asked the parts counter for parts for a job."""
+
     type: ClassVar[str] = "pitwall.workshop.parts.requested.v1"
     aggregate: ClassVar[str] = "job"
     request_id: str
@@ -195,6 +217,8 @@ class ClockingAdjusted(_Technician):
 
 
 class StaleClockFlagged(_Technician):
+    """A clock still runs when it should not (past clock-out, over sold hours, or a shift overrun)."""
+
     type: ClassVar[str] = "pitwall.workshop.clock.stale_flagged.v1"
     job_id: str | None = None
     kind: StaleClockKind

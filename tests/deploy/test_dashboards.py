@@ -77,3 +77,13 @@ def test_the_wall_is_a_few_large_panels_refreshed_every_few_seconds() -> None:
     cells = sum(panel["gridPos"]["w"] * panel["gridPos"]["h"] for panel in panels)
     bottom = max(panel["gridPos"]["y"] + panel["gridPos"]["h"] for panel in panels)
     assert cells == 24 * bottom, "the wall has holes or overlaps"
+
+
+def test_the_boards_are_in_the_model_of_the_grafana_compose_runs() -> None:
+    # The SDK is pinned in the flavour of compose's Grafana; Grafana 11.1 reads schema 39, and `style` is gone from it.
+    grafana = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["grafana"]["image"].rpartition(":")[2]
+    (sdk,) = re.findall(r"^grafana-foundation-sdk==\d+!(\S+)$", (ROOT / "requirements.lock").read_text(), flags=re.MULTILINE)
+    assert sdk == grafana
+    for name, board in boards().items():
+        assert board["schemaVersion"] == 39, name
+        assert "style" not in board, name

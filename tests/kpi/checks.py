@@ -125,6 +125,11 @@ def day_metrics_mismatches(text: str, site: str) -> list[str]:
             if key not in got or got[key] != pytest.approx(value, abs=1e-9)]
 
 
+def kpi_families(text: str) -> list[str]:
+    """The kpi families a /metrics page declares (by their TYPE lines), in page order."""
+    return [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE pitwall_kpi_")]
+
+
 def check_metric_names(text: str) -> None:
     """Only allowed labels; nothing like an RO id, VIN or customer; and promtool accepts the page."""
     # `name`: a technician's or bay's display name (info figures); `figure`: the indicator a target is for; `status`: a warranty claim's.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 
@@ -78,7 +80,7 @@ async def _none(mismatches: object) -> bool:
     return not await mismatches  # type: ignore[misc]
 
 
-async def test_scripted_day_over_rest_and_metrics(database_url: str, kafka: str) -> None:
+async def test_scripted_day_over_rest_and_metrics(database_url: str, kafka: str, tmp_path: Path) -> None:
     site = new_site()
     tz, day = evening_zone()
     settings = kpi_settings(database_url, kafka)
@@ -105,3 +107,18 @@ async def test_scripted_day_over_rest_and_metrics(database_url: str, kafka: str)
         await check_reports(client, site, day.isoformat()[:7])
         oldest = next(f for f in (await area(client, site, "wip", window="today"))["figures"] if f["name"] == "wip_oldest_age")
         assert 7 * 3600 < oldest["value"] < 8 * 3600  # RO3 arrived at 13:00; it is now between 20:00 and 21:00
+    await check_a_fresh_kpi_lists_every_family_of_the_day(kafka, tmp_path, text)
+
+
+async def check_a_fresh_kpi_lists_every_family_of_the_day(kafka: str, tmp_path: Path, day_text: str) -> None:
+    """A KPI that has seen no site yet declares every family the scripted day fills, each once: a new site's alerts and
+    panels find the family rather than nothing."""
+    fresh = kpi_settings(f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}", kafka, run_consumer=False)
+    async with running(app_for(fresh)) as client:
+        text = (await client.get("/metrics")).text
+    day, empty = checks.kpi_families(day_text), checks.kpi_families(text)
+    assert len(day) == len(set(day)) and len(empty) == len(set(empty))
+    assert set(day) <= set(empty), sorted(set(day) - set(empty))
+    assert {"pitwall_kpi_on_time_ratio", "pitwall_kpi_target", "pitwall_kpi_advisor_csi_score", "pitwall_kpi_warranty_claims"} <= set(empty)
+    assert "site=" not in text
+    checks.check_metric_names(text)

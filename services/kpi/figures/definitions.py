@@ -17,28 +17,30 @@ class Definition:
     metric: str | None
     state: bool = False
     scoped: bool = False  # only per technician or bay: no site-level series
+    scopes: tuple[str, ...] = ()  # labels it also comes per: "technician", "bay"
 
 
 D = Definition
 SECONDS, RATIO, COUNT, MONEY = "seconds", "ratio", "count", "currency"
+TECHNICIAN, BAY = ("technician",), ("bay",)
 
 DEFINITIONS: dict[str, Definition] = {
     # technicians
-    "attendance_time": D(SECONDS, "clocked in → clocked out, minus attendance breaks, clipped to the window (a shift still open runs to now)", "attendance_seconds"),
-    "job_time": D(SECONDS, "time clocked on jobs while the technician is clocked in and off break (paused time excluded; a clock left running after clock-out adds nothing), clipped to the window (a job clocked on now counts up to now)", "job_seconds"),
-    "sold_time": D(SECONDS, "standard (sold) hours of the jobs completed in the window × 3600, split between technicians in proportion to their clocked time on the job; provisional until the RO is invoiced", "sold_seconds"),
-    "completed_jobs_clocked_time": D(SECONDS, "all the time clocked on the jobs completed in the window while clocked in and off break, including time before the window", "completed_jobs_clocked_seconds"),
-    "technician_productivity": D(RATIO, "job time ÷ attendance time", "productivity_ratio"),
-    "technician_efficiency": D(RATIO, "sold time of the jobs completed in the window ÷ all the time clocked on those same jobs", "efficiency_ratio"),
-    "technician_proficiency": D(RATIO, "sold time ÷ attendance time (overall)", "proficiency_ratio"),
+    "attendance_time": D(SECONDS, "clocked in → clocked out, minus attendance breaks, clipped to the window (a shift still open runs to now)", "attendance_seconds", scopes=TECHNICIAN),
+    "job_time": D(SECONDS, "time clocked on jobs while the technician is clocked in and off break (paused time excluded; a clock left running after clock-out adds nothing), clipped to the window (a job clocked on now counts up to now)", "job_seconds", scopes=TECHNICIAN),
+    "sold_time": D(SECONDS, "standard (sold) hours of the jobs completed in the window × 3600, split between technicians in proportion to their clocked time on the job; provisional until the RO is invoiced", "sold_seconds", scopes=TECHNICIAN),
+    "completed_jobs_clocked_time": D(SECONDS, "all the time clocked on the jobs completed in the window while clocked in and off break, including time before the window", "completed_jobs_clocked_seconds", scopes=TECHNICIAN),
+    "technician_productivity": D(RATIO, "job time ÷ attendance time", "productivity_ratio", scopes=TECHNICIAN),
+    "technician_efficiency": D(RATIO, "sold time of the jobs completed in the window ÷ all the time clocked on those same jobs", "efficiency_ratio", scopes=TECHNICIAN),
+    "technician_proficiency": D(RATIO, "sold time ÷ attendance time (overall)", "proficiency_ratio", scopes=TECHNICIAN),
     "technicians_clocked_in": D(COUNT, "technicians with attendance time in the window", "technicians_clocked_in"),
     "vehicles_per_technician": D("repair orders per technician", "ROs that became ready ÷ technicians who clocked in", "vehicles_per_technician"),
     # bays
-    "bay_open_time": D(SECONDS, "the site's opening hours while the bay's status is open (summed over bays for the site)", "open_seconds"),
-    "bay_busy_time": D(SECONDS, "time a job is clocked on in the bay (as counted in job time: only while its technician is clocked in), within its open time", "busy_seconds"),
-    "bay_occupied_time": D(SECONDS, "time the bay holds a job (first clock-on there until completed or moved away, pauses included), within its open time", "occupied_seconds"),
-    "bay_utilization": D(RATIO, "bay busy time ÷ bay open time", "utilization_ratio"),
-    "bay_occupancy": D(RATIO, "bay occupied time ÷ bay open time", "occupancy_ratio"),
+    "bay_open_time": D(SECONDS, "the site's opening hours while the bay's status is open (summed over bays for the site)", "open_seconds", scopes=BAY),
+    "bay_busy_time": D(SECONDS, "time a job is clocked on in the bay (as counted in job time: only while its technician is clocked in), within its open time", "busy_seconds", scopes=BAY),
+    "bay_occupied_time": D(SECONDS, "time the bay holds a job (first clock-on there until completed or moved away, pauses included), within its open time", "occupied_seconds", scopes=BAY),
+    "bay_utilization": D(RATIO, "bay busy time ÷ bay open time", "utilization_ratio", scopes=BAY),
+    "bay_occupancy": D(RATIO, "bay occupied time ÷ bay open time", "occupancy_ratio", scopes=BAY),
     "bays_open": D(COUNT, "bays with open time in the window", "bays_open"),
     "bay_turnover": D("repair orders per bay per day", "ROs that became ready ÷ bays open ÷ days with open time", "bay_turnover"),
     # waits (distributions are described in WAITS)
@@ -62,8 +64,8 @@ DEFINITIONS: dict[str, Definition] = {
     "reception_queue": D(COUNT, "vehicles that arrived on the site's day and have no RO opened yet, at the window's end (or now)", "reception_queue_vehicles", state=True),
     "reception_queue_longest_wait": D(SECONDS, "time since arrival of the vehicle waiting longest for its RO (0 when none waits)", "reception_queue_longest_wait_seconds", state=True),
     "stale_clocks": D(COUNT, "clocks the workshop flagged stale that still run, each clock once under its most urgent kind (past clock-out, then over sold hours, then shift overrun): a job clock until clocked off, paused, completed or corrected (past clock-out: or the technician clocks in again); a shift until clocked out or corrected", "stale_clocks", state=True),
-    "technician_name": D("1 per name", "a technician's display name (the latest clock-in states it)", "info", state=True, scoped=True),
-    "bay_name": D("1 per name", "a bay's display name (the latest status change states it)", "info", state=True, scoped=True),
+    "technician_name": D("1 per name", "a technician's display name (the latest clock-in states it)", "info", state=True, scoped=True, scopes=TECHNICIAN),
+    "bay_name": D("1 per name", "a bay's display name (the latest status change states it)", "info", state=True, scoped=True, scopes=BAY),
     # money
     "labour_revenue": D(MONEY, "labour amounts of the invoices (sold hours × labour rate, whoever pays), before tax", "labour_revenue"),
     "parts_revenue": D(MONEY, "parts amounts of the invoices, before tax", "parts_revenue"),

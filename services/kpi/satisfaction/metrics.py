@@ -8,7 +8,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi import facts as facts_db
-from services.kpi.families import PREFIX
+from services.kpi.families import PREFIX, figure_help
 from services.kpi.figures import window as windows
 from services.kpi.figures.model import SiteConfig
 from services.kpi.satisfaction.figures import DEFINITIONS, SatisfactionFacts, compute
@@ -42,9 +42,19 @@ def families_of(site_id: str, facts: SatisfactionFacts, chosen: list[windows.Win
             definition = DEFINITIONS[v.name]
             if v.value is None or definition.metric is None or (definition.state and window.kind != "today"):
                 continue
-            name = f"{PREFIX}{'advisor_' if v.label('advisor') else ''}{definition.metric}"
+            name = _name(definition.metric, bool(v.label("advisor")))
             keys = ["site", *(k for k, _ in v.labels)] + ([] if definition.state else ["window"])
             values = [site_id, *(x for _, x in v.labels)] + ([] if definition.state else [window.kind])
-            target = families.setdefault(name, family("gauge", f"{definition.formula} ({definition.unit})", keys))
+            target = families.setdefault(name, family("gauge", figure_help(definition), keys))
             target.samples.append((values, v.value))
     return families
+
+
+def _name(metric: str, advisor: bool) -> str:
+    return f"{PREFIX}{'advisor_' if advisor else ''}{metric}"
+
+
+def headers() -> dict[str, tuple[str, str]]:
+    """Every satisfaction family (the site's and the advisors'): name → (type, HELP)."""
+    return {_name(d.metric, advisor): ("gauge", figure_help(d)) for d in DEFINITIONS.values() if d.metric is not None
+            for advisor in (False, True)}

@@ -46,10 +46,9 @@ def families_of(site_id: str, facts: WarrantyFacts, chosen: list[windows.Window]
         definition = DEFINITIONS[v.name]
         if v.value is None or definition.metric is None:
             return
-        unit = "seconds" if definition.unit == DAYS else definition.unit
         keys = ["site", *(k for k, _ in v.labels)] + ([] if window_kind is None else ["window"])
         values = [site_id, *(x for _, x in v.labels)] + ([] if window_kind is None else [window_kind])
-        target = families.setdefault(PREFIX + definition.metric, family("gauge", f"{definition.formula} ({unit})", keys))
+        target = families.setdefault(PREFIX + definition.metric, family("gauge", _help(definition), keys))
         target.samples.append((values, v.value))
 
     for v in states(facts):
@@ -58,3 +57,12 @@ def families_of(site_id: str, facts: WarrantyFacts, chosen: list[windows.Window]
         for v in compute(facts, window):
             add(v, window.kind)
     return families
+
+
+def _help(definition: Any) -> str:
+    return f"{definition.formula} ({'seconds' if definition.unit == DAYS else definition.unit})"
+
+
+def headers() -> dict[str, tuple[str, str]]:
+    """Every warranty family: name → (type, HELP)."""
+    return {PREFIX + d.metric: ("gauge", _help(d)) for d in DEFINITIONS.values() if d.metric is not None}
