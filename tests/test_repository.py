@@ -1,9 +1,11 @@
-"""What a fresh clone shows a newcomer and a dealer's IT: a clean git status and a lean Docker context."""
+"""What a fresh clone shows a newcomer and a dealer's IT: a clean git status, a lean Docker context, test durations."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,3 +43,13 @@ def test_the_readme_names_both_compose_commands() -> None:
     readme = (ROOT / "README.md").read_text()
     assert "docker compose up" in readme and "docker-compose up" in readme
 
+
+def test_a_test_run_lists_the_slowest_tests(tmp_path: Path) -> None:
+    slow = tmp_path / "test_slow.py"
+    slow.write_text("import time\n\n\ndef test_takes_a_while() -> None:\n    time.sleep(1.1)\n")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", str(slow), "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT), "-c", str(ROOT / "pyproject.toml")],
+        cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "slowest 15 durations" in run.stdout and re.search(r"^1\.\d\ds call .*::test_takes_a_while$", run.stdout, flags=re.M)
