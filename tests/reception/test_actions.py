@@ -1,4 +1,4 @@
-"""Action endpoints as a newcomer meets them: a body whose fields are all optional may be left out."""
+"""Action endpoints as a newcomer meets them: a body may be left out, and the allowed actions are the ones that succeed."""
 
 from __future__ import annotations
 
@@ -52,3 +52,31 @@ async def test_request_approval_cancel_and_invoice_need_no_body(tmp_path: Path, 
         cancelled = await client.post(f"/repair-orders/{ro['id']}/cancel", headers=desk.headers)
         assert (cancelled.status_code, cancelled.json()["state"], cancelled.json()["cancel_reason"]) == (200, "cancelled", "")
 
+
+async def test_allowed_actions_are_exactly_those_that_succeed(tmp_path: Path, kafka: str) -> None:
+    site = new_site()
+    async with running(app(sqlite(tmp_path), kafka, run_relay=False, run_consumer=False)) as client:
+        desk = Desk(client, site)
+        await desk.configure()
+        empty = await desk.walk_in_ro([])
+        assert empty["allowed_actions"] == ["add_line", "change_details", "cancel", "flag_comeback"]
+        nothing_to_ask = await client.post(f"/repair-orders/{empty['id']}/request-approval", headers=desk.headers, json={})
+        assert nothing_to_ask.status_code == 409
+        assert (nothing_to_ask.json()["state"], nothing_to_ask.json()["allowed"]) == ("open", empty["allowed_actions"])
+
+        ro = await desk.ok("POST", f"/repair-orders/{empty['id']}/lines", 201, json=line("BRK01"))
+        assert ro["allowed_actions"] == ["add_line", "change_line", "remove_line", "request_approval", "change_details", "cancel",
+                                         "flag_comeback"]
+        ro = await desk.ok("POST", f"/repair-orders/{ro['id']}/request-approval", json={})
+        assert ro["allowed_actions"] == ["add_line", "change_line", "remove_line", "change_details", "approve_line", "decline_line",
+                                         "cancel", "flag_comeback"]
+        again = await client.post(f"/repair-orders/{ro['id']}/request-approval", headers=desk.headers, json={})
+        assert again.status_code == 409 and again.json()["allowed"] == ro["allowed_actions"]
+
+        brakes = ro["lines"][0]["id"]
+        ro = await desk.ok("POST", f"/repair-orders/{ro['id']}/lines/{brakes}/decline", json={"by": "Wang", "method": "phone"})
+        assert "request_approval" in ro["allowed_actions"] and "change_line" not in ro["allowed_actions"]
+        only_declined = await client.post(f"/repair-orders/{ro['id']}/request-approval", headers=desk.headers, json={})
+        assert only_declined.status_code == 409 and "job_line_ids" in only_declined.json()["detail"]
+        ro = await desk.ok("POST", f"/repair-orders/{ro['id']}/request-approval", json={"job_line_ids": [brakes]})
+        assert ro["lines"][0]["status"] == "proposed"
