@@ -100,7 +100,8 @@ class Runtime:
         backoff = 0.2
         while True:
             try:
-                await ensure_topics(self.settings.kafka_bootstrap, sorted(set(topics)))
+                group = self.consumer.group_id if self.consumer is not None and self.settings.run_consumer else None
+                await ensure_topics(self.settings.kafka_bootstrap, sorted(set(topics)), group=group)
                 break
             except Exception as exc:  # noqa: BLE001 - Kafka may come up after us
                 log.warning("kafka not reachable yet (%s); retrying", exc)
