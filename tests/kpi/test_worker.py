@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -95,3 +97,37 @@ def _alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+CTRL_C_CHILD = """
+import asyncio, signal, sys
+from services.kpi import reader
+
+async def main() -> None:
+    worker = reader.FigureWorker(reader.sync_url(sys.argv[1]))
+    await worker.rendered("site-quiet", 0.0)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGINT, stop.set)  # as uvicorn does: Ctrl-C is a graceful stop
+    print("computing", flush=True)
+    await stop.wait()
+    worker.close()
+
+asyncio.run(main())
+"""
+
+
+async def test_ctrl_c_stops_the_service_and_its_worker_without_leaking_semaphores(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/kpi.db"
+    engine = create_engine(url)
+    await upgrade_to_head(engine, "kpi")
+    await engine.dispose()
+    service = subprocess.Popen([sys.executable, "-c", CTRL_C_CHILD, url], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        assert service.stdout is not None and service.stdout.readline() == "computing\n"
+        os.killpg(service.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group, the worker too
+        _, stderr = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert service.returncode == 0, stderr
+    assert "leaked semaphore" not in stderr and "KeyboardInterrupt" not in stderr, stderr
