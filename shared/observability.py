@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Histogram
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,3 +92,24 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def install_health(app: FastAPI, registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, bool]]]) -> None:
+    """/healthz (alive), /readyz (200 when every check of `ready` holds, else 503) and /metrics (the registry) on an app."""
+
+    @app.get("/healthz", tags=["health"], responses={})
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    async def readyz() -> JSONResponse:
+        """The process can do its work (each check named)."""
+        checks = await ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

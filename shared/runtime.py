@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -22,7 +22,7 @@ from shared.db import InfraTables, create_engine
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
-from shared.observability import BodyLimit, RequestMetrics
+from shared.observability import BodyLimit, RequestMetrics, install_health
 from shared.outbox import OutboxMetrics, OutboxRelay
 from shared.problems import PROBLEM_RESPONSES, install_problem_handlers
 from shared.settings import ServiceSettings
@@ -163,23 +163,7 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     async def _replay(request: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
 
-    @app.get("/healthz", tags=["health"], responses={})
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-    async def readyz() -> JSONResponse:
-        """The DB and Kafka are reachable."""
-        checks = await runtime.ready()
-        ok = all(checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
-    async def metrics() -> Response:
-        """Prometheus metrics of this process."""
-        return Response(generate_latest(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
-
+    install_health(app, runtime.metrics, runtime.ready)
     for router in routers:
         app.include_router(router)
     app.add_middleware(RequestMetrics, registry=runtime.metrics, service=runtime.service)

@@ -97,7 +97,7 @@ def main() -> int:
         for name, port in ports.items():
             _wait_ready(name, port, processes[name])
             print(f"{name:<12} http://127.0.0.1:{port}  (API docs: /docs, metrics: /metrics)")
-        _wait_ready("oem-simulator", oem_port, processes["oem-simulator"], path="/healthz")
+        _wait_ready("oem-simulator", oem_port, processes["oem-simulator"])
         print(f"{'oem-simulator':<12} http://127.0.0.1:{oem_port}  (a car maker's warranty system, simulated)")
         print(f"Logs in {logs}. Tokens: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
         print("Press Ctrl-C to stop everything.")
@@ -106,6 +106,9 @@ def main() -> int:
             simulator = subprocess.Popen([sys.executable, "-m", "tools.simulator", "--sites", "2", "--speed", "600", *urls,
                                           "--log", str(data_dir / "simulator-log.jsonl")], cwd=ROOT, env=env)
         while not stopping:
+            if simulator is not None and simulator.poll() is not None:  # reaped here, not left a zombie until Ctrl-C
+                print(f"run: the simulated day ended (exit code {simulator.returncode}); the services keep running")
+                simulator = None
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"run: {name} exited with code {process.returncode}; stopping", file=sys.stderr)
