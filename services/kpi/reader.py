@@ -141,7 +141,9 @@ class FigureWorker:
             raise
 
     def close(self) -> None:
-        """Stop the worker process."""
+        """Stop the worker process and wait for it (at most the site being computed)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Waiting closes the pool's queues now: a service stopped by SIGTERM dies right after its shutdown, before any
+            # clean-up at exit, and their semaphores were reported "leaked" by the resource tracker.
+            pool.shutdown(wait=True, cancel_futures=True)
