@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
@@ -11,6 +12,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import httpx
+
+from shared.auth import mint_token
+from shared.settings import DEV_JWT_SECRET
+from tools import demo
 from tools.localkafka import KafkaToolError, LocalKafka
 from tools.ports import taken
 
@@ -35,6 +41,19 @@ def _wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout:
             return
         time.sleep(0.2)
     raise SystemExit(f"run: {name} was not ready within {timeout:.0f}s; see .data/logs/{name}.log")
+
+
+def _prepare_demo(ports: dict[str, int]) -> None:
+    token = mint_token(os.environ.get("PITWALL_JWT_SECRET", DEV_JWT_SECRET), "dev-run", ["manager"], [demo.DEMO_SITE])
+    try:
+        asyncio.run(demo.seed(f"http://127.0.0.1:{ports['reception']}", f"http://127.0.0.1:{ports['workshop']}", token))
+    except (RuntimeError, OSError, httpx.HTTPError) as exc:  # the services run on; only the demo is missing
+        print(f"run: the demo site could not be prepared: {exc}", file=sys.stderr)
+        return
+    mint = f".venv/bin/python -m shared.auth mint --sub me --roles advisor,manager --sites {demo.DEMO_SITE}"
+    print(f"Demo site    {demo.DEMO_SITE}: open around the clock, bay 'Bay 1', technician {demo.DEMO_TECHNICIAN}")
+    print(f"Sign in      export TOKEN=$({mint})")
+    print("             then a first repair order, step by step: README.md, 'Your first repair order'")
 
 
 def main() -> int:
@@ -99,7 +118,8 @@ def main() -> int:
             print(f"{name:<12} http://127.0.0.1:{port}  (API docs: /docs, metrics: /metrics)")
         _wait_ready("oem-simulator", oem_port, processes["oem-simulator"])
         print(f"{'oem-simulator':<12} http://127.0.0.1:{oem_port}  (a car maker's warranty system, simulated)")
-        print(f"Logs in {logs}. Tokens: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
+        _prepare_demo(ports)
+        print(f"Logs in {logs}. Tokens for other sites: .venv/bin/python -m shared.auth mint --sub me --roles manager --sites SITE")
         print("Press Ctrl-C to stop everything.")
         if args.simulate:
             urls = [f"--{name}=http://127.0.0.1:{port}" for name, port in ports.items()]
