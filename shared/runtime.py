@@ -19,6 +19,7 @@ from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
+from shared.docs import install_docs
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
@@ -153,7 +154,8 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
     app.state.jwt_secret = runtime.settings.jwt_secret.get_secret_value()

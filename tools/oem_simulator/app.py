@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Gauge
 
+from shared.docs import install_docs
 from shared.observability import RequestMetrics, install_health
 from shared.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from tools.oem_simulator.api import admin, router, simulator_of
@@ -49,7 +50,9 @@ def create_app(settings: OemSimulatorSettings | None = None) -> FastAPI:
                     await task
             tasks.clear()
 
-    app = FastAPI(title="Pitwall OEM simulator", version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app = FastAPI(title="Pitwall OEM simulator", version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None,
+                  redoc_url=None)
+    install_docs(app)
     app.state.simulator = simulator
     install_problem_handlers(app)
     # replaces the shared handler: the same problem document, plus `reasons` as the claim rules give them
