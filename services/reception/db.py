@@ -74,6 +74,8 @@ class Site(Table, table=True):
     comeback_window_days: int
     follow_up_due_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
     vin_check_digit: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    arrival_early_minutes: int = Field(default=120, sa_column_kwargs={"server_default": "120"})
+    arrival_late_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
     next_ro_number: int = 1
     version: int = 1
     created_at: datetime = _at(nullable=False)

@@ -63,6 +63,8 @@ class SiteFields(Timed):
     comeback_window_days: int = Field(default=30, ge=1, le=366)
     follow_up_due_days: int = Field(default=3, ge=0, le=60, description="days after delivery a follow-up call falls due")
     vin_check_digit: bool = Field(default=True, description=VIN_CHECK_DIGIT)
+    arrival_early_minutes: int = Field(default=120, ge=0, le=1440, description="how long before its slot a booked car is checked in")
+    arrival_late_minutes: int = Field(default=60, ge=0, le=1440, description="how long after its slot a booked car is still checked in")
 
     _zone = field_validator("time_zone")(_check_zone)
     _days = field_validator("opening_hours")(_check_days)
@@ -93,6 +95,8 @@ class SitePatch(Timed):
     comeback_window_days: int | None = Field(default=None, ge=1, le=366)
     follow_up_due_days: int | None = Field(default=None, ge=0, le=60)
     vin_check_digit: bool | None = Field(default=None, description=VIN_CHECK_DIGIT)
+    arrival_early_minutes: int | None = Field(default=None, ge=0, le=1440)
+    arrival_late_minutes: int | None = Field(default=None, ge=0, le=1440)
 
     _zone = field_validator("time_zone")(lambda v: v if v is None else _check_zone(v))
     _days = field_validator("opening_hours")(lambda v: v if v is None else _check_days(v))
@@ -118,5 +122,7 @@ class SiteRead(BaseModel):
     comeback_window_days: int
     follow_up_due_days: int
     vin_check_digit: bool
+    arrival_early_minutes: int
+    arrival_late_minutes: int
     version: int
     updated_at: datetime
