@@ -72,8 +72,6 @@ _LINE_ALLOWED: dict[LineStatus, tuple[RoAction, ...]] = {
 _DERIVED = (RoState.OPEN, RoState.AWAITING_APPROVAL, RoState.APPROVED, RoState.IN_PROGRESS, RoState.READY)
 
 
-
-
 @dataclass(frozen=True)
 class LineFacts:
     """What the state machine needs to know about one job line."""

@@ -53,10 +53,9 @@ async def arrive(
     customer_id = body.customer_id or (appointment.customer_id if appointment else None) or vehicle.customer_id
     if body.customer_id is not None:
         await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site_id)
-    if appointment is not None:
-        require_status(appointment, "arrive")
     site = await store.site(uow.session, site_id)
     if appointment is not None:
+        require_status(appointment, "arrive")
         require_booked_arrival(at, appointment.slot_start, appointment.slot_end, schedule_of(site), site.arrival_early_minutes,
                                site.arrival_late_minutes)
         appointment.status = ARRIVED
