@@ -230,16 +230,20 @@ class ConsumerRunner:
         self._metrics.forget(tp)
 
     async def seek_to_stored(self, partitions: list[TopicPartition]) -> None:
-        """Position each partition at the offset stored with the projection."""
-        assert self._consumer is not None
+        """Position each partition at the offset stored with the projection (nothing when the consumer stops meanwhile)."""
+        consumer = self._consumer
+        if consumer is None:
+            return
         offsets = await self._stored_offsets()
         # A partition never stored starts at its beginning offset, sought explicitly: seek_to_beginning only asks for a
         # reset that aiokafka applies later, after records may already have been fetched, processed and stored.
         unseen = [tp for tp in partitions if (tp.topic, tp.partition) not in offsets]
-        beginnings = await self._consumer.beginning_offsets(unseen) if unseen else {}
+        beginnings = await consumer.beginning_offsets(unseen) if unseen else {}
+        if self._consumer is not consumer:  # stopped while the offsets were read: its partitions are gone with it
+            return
         for tp in partitions:
             stored = offsets.get((tp.topic, tp.partition))
-            self._consumer.seek(tp, beginnings[tp] if stored is None else stored)
+            consumer.seek(tp, beginnings[tp] if stored is None else stored)
 
     async def _process(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Every partition batch of one poll in one transaction: each committed with its offset, then Kafka's commit."""

@@ -80,10 +80,26 @@ class RepeatLimit(logging.Filter):
         return False
 
 
+# What aiokafka logs as ERROR although it retries until it passes: a broker still electing the group coordinator, a topic
+# not in its metadata yet. An operator should not be paged for these.
+_TRANSIENT = ("Group Coordinator Request failed", "not found in cluster metadata")
+
+
+class TransientAsWarning(logging.Filter):
+    """Logs aiokafka's retried start-up states as WARNING rather than ERROR."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Lower a transient aiokafka ERROR to WARNING; keep every record."""
+        if record.levelno == logging.ERROR and record.name.startswith("aiokafka") and any(t in str(record.msg) for t in _TRANSIENT):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
 def configure_logging(service: str, level: str) -> None:
     """Send the root logger's output to stderr as JSON, the Kafka client's repeated errors limited."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(service))
+    handler.addFilter(TransientAsWarning())
     handler.addFilter(RepeatLimit())
     root = logging.getLogger()
     root.handlers[:] = [handler]

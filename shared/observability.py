@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from prometheus_client import CollectorRegistry, Histogram, generate_latest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -100,3 +104,27 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def install_health(app: FastAPI, registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, bool]]],
+                   details: Callable[[], dict[str, Any]] = dict) -> None:
+    """/healthz (alive), /readyz (200 when every check of `ready` holds, else 503; with `details()` beside the checks) and
+    /metrics (the registry, rendered off the event loop) on an app."""
+
+    @app.get("/healthz", tags=["health"], responses={})
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
+    async def readyz() -> JSONResponse:
+        """The process can serve requests (each check named); what it depends on but can do without is told beside."""
+        checks = await ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks, **details()},
+                            status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
+    async def metrics() -> Response:
+        """Prometheus metrics of this process."""
+        return Response(await render(registry), media_type=CONTENT_TYPE_LATEST)

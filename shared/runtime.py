@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,11 +19,12 @@ from shared.cloudevents import CloudEvent
 from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
+from shared.docs import install_docs
 from shared.http import declare_page_size
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
-from shared.observability import BodyLimit, RequestMetrics, render
+from shared.observability import BodyLimit, RequestMetrics, install_health
 from shared.outbox import OutboxMetrics, OutboxRelay
 from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
 from shared.reachability import BrokerProbe
@@ -110,7 +111,8 @@ class Runtime:
         backoff = 0.2
         while True:
             try:
-                await ensure_topics(self.settings.kafka_bootstrap, sorted(set(topics)))
+                group = self.consumer.group_id if self.consumer is not None and self.settings.run_consumer else None
+                await ensure_topics(self.settings.kafka_bootstrap, sorted(set(topics)), group=group)
                 break
             except Exception as exc:  # noqa: BLE001 - Kafka may come up after us
                 log.warning("kafka not reachable yet (%s); retrying", exc)
@@ -164,7 +166,8 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None)
+    install_docs(app)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
     app.state.jwt_secret = runtime.settings.jwt_secret.get_secret_value()
@@ -174,25 +177,8 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     async def _replay(request: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
 
-    @app.get("/healthz", tags=["health"], responses={})
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
-
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "not ready"}})
-    async def readyz() -> JSONResponse:
-        """The service can serve requests (its DB answers); `kafka.reachable` tells whether the broker can be reached now."""
-        checks = await runtime.ready()
-        ok = all(checks.values())
-        kafka = {"used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks, "kafka": kafka},
-                            status_code=200 if ok else 503)
-
-    @app.get("/metrics", tags=["health"], response_class=Response, responses={})
-    async def metrics() -> Response:
-        """Prometheus metrics of this process."""
-        return Response(await render(runtime.metrics), media_type=CONTENT_TYPE_LATEST)
-
+    install_health(app, runtime.metrics, runtime.ready, lambda: {"kafka": {
+        "used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}})
     for router in routers:
         app.include_router(router)
     authenticate_first(app)

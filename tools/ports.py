@@ -9,6 +9,8 @@ fixed ports the project's brokers and databases listen on, checked bindable, and
 
 from __future__ import annotations
 
+import contextlib
+import os
 import random
 import socket
 import threading
@@ -60,3 +62,42 @@ def free_port() -> int:
                 _given.add(port)
                 return port
     raise RuntimeError(f"no free port found between {ports.start} and {ports.stop - 1}")
+
+
+_LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
+
+
+def _listening_inodes(port: int) -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                fields = row.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == _LISTEN:
+                    inodes.add(fields[9])
+    return inodes
+
+
+def holder(port: int) -> str | None:
+    """Who listens on `port`: "pid N (command line)" where /proc shows it, else None (another user's process, or no Linux)."""
+    inodes = {f"socket:[{inode}]" for inode in _listening_inodes(port)}
+    if not inodes:
+        return None
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                return f"pid {proc.name} ({command})"
+    return None
+
+
+def taken(ports: dict[str, int]) -> list[str]:
+    """For each named port that cannot be bound now, a line naming it and, where it can, the process holding it."""
+    lines = []
+    for name, port in ports.items():
+        if not bindable(port):
+            who = holder(port)
+            lines.append(f"port {port} ({name}) is already in use" + (f" by {who}" if who else ""))
+    return lines

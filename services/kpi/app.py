@@ -5,7 +5,7 @@ from fastapi import FastAPI, Query
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
-from services.kpi.api import figures, reports, targets
+from services.kpi.api import figures, reports, sites, targets
 from services.kpi.db import infra
 from services.kpi.handlers import batch_handler, handlers
 from services.kpi.metrics import KpiMetrics
@@ -66,7 +66,7 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
             collector.reassigned()
 
         consumer.watch_assignment(reassigned)
-    app = build_app(runtime, title="Pitwall kpi", routers=[figures.router, reports.router, targets.router])
+    app = build_app(runtime, title="Pitwall kpi", routers=[sites.router, figures.router, reports.router, targets.router])
     serve_metrics(app, runtime.metrics, collector)
     app.state.kpi_metrics = collector
     return app

@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -86,6 +87,9 @@ _month: dict[str, tuple[float, dict[str, exposition.Family]]] = {}  # site → (
 
 def _start(url: str, month_every: float) -> None:
     global _engine, _month_every  # noqa: PLW0603 - one engine per worker process
+    # Ctrl-C reaches the whole process group: the service stops its worker itself, and the worker killed mid-call by
+    # the signal broke the pool and left its queues' semaphores to the resource tracker ("leaked semaphore objects").
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     options: dict[str, Any] = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_size": 1, "pool_pre_ping": True}
     _engine, _month_every = create_engine(url, **options), month_every
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
@@ -137,7 +141,9 @@ class FigureWorker:
             raise
 
     def close(self) -> None:
-        """Stop the worker process."""
+        """Stop the worker process and wait for it (at most the site being computed)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            # Waiting closes the pool's queues now: a service stopped by SIGTERM dies right after its shutdown, before any
+            # clean-up at exit, and their semaphores were reported "leaked" by the resource tracker.
+            pool.shutdown(wait=True, cancel_futures=True)

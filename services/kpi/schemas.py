@@ -11,6 +11,13 @@ from services.kpi.figures.reports import INDICATORS
 from shared.types import Input
 
 
+class KpiSiteRead(BaseModel):
+    site_id: str
+    name: str | None = Field(description="None until the site's configuration (SiteConfigured) arrives")
+    time_zone: str | None
+    configured: bool = Field(description="whether its configuration arrived (figures use its time zone and opening hours)")
+
+
 class WindowRead(BaseModel):
     kind: str = Field(description="today | rolling_hour | month_to_date | month | range")
     start: datetime

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, MetaData, Numeric, String, UniqueConstraint, true
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -73,6 +73,9 @@ class Site(Table, table=True):
     quick_lane_capacity: int
     comeback_window_days: int
     follow_up_due_days: int = Field(default=3, sa_column_kwargs={"server_default": "3"})
+    vin_check_digit: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    arrival_early_minutes: int = Field(default=120, sa_column_kwargs={"server_default": "120"})
+    arrival_late_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
     next_ro_number: int = 1
     version: int = 1
     created_at: datetime = _at(nullable=False)

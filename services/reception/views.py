@@ -20,7 +20,7 @@ from services.reception.schemas.sites import SiteRead
 from services.reception.schemas.visits import SuggestedLine, VisitRead
 from services.reception.usecases import store
 from services.reception.usecases.billing import labour_items, parts_lines
-from services.reception.usecases.lifecycle import work_of
+from services.reception.usecases.lifecycle import facts, work_of
 from shared.contracts.reception import PayType
 from shared.http import etag
 
@@ -97,7 +97,8 @@ async def repair_order_read(session: AsyncSession, ro: RepairOrder, opened_with:
         delivered_at=ro.delivered_at, cancelled_at=ro.cancelled_at, cancel_reason=ro.cancel_reason, comeback_of=ro.comeback_of,
         comeback_reason=ro.comeback_reason, recall_campaigns=ro.recall_campaigns,
         suggested_lines=suggested_lines(ro.recall_campaigns, lines), last_qc_at=ro.last_qc_at,
-        last_qc_passed=ro.last_qc_passed if ro.last_qc_at else None, allowed_actions=allowed_actions(RoState(ro.state)),
+        last_qc_passed=ro.last_qc_passed if ro.last_qc_at else None,
+        allowed_actions=allowed_actions(RoState(ro.state), [facts(line) for line in lines]),
         lines=[JobLineRead(**_line_fields(line), work=work_of(line)) for line in lines],
         parts_lines=[
             PartsLineRead(part_number=p.part_number, job_line_id=p.job_line_id, pay_type=p.pay_type, quantity=p.quantity,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,6 +15,7 @@ from services.reception.domain.vin import vin_problem
 from tools.simulator.api import SimulationError
 from tools.simulator.catalog import RO_TYPES
 from tools.simulator.day import choose_day
+from tools.ports import free_port
 from tools.simulator.plan import SLOT_CAPACITY, draw_site
 
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
@@ -58,3 +62,15 @@ def test_a_named_zone_plays_the_latest_day_that_is_over_and_refuses_one_that_is_
     assert plan.end < NOW and NOW - plan.start < timedelta(hours=48)
     with pytest.raises(SimulationError, match="not over yet"):
         choose_day("Asia/Shanghai", NOW.date(), NOW)
+
+
+def test_the_simulator_names_its_sites_before_it_plays(tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    run = subprocess.run(
+        [sys.executable, "-m", "tools.simulator", "--sites", "2", "--site-prefix", "demo", "--retry-seconds", "1", "--no-progress",
+         "--reception", nowhere, "--workshop", nowhere, "--parts", nowhere, "--log", str(tmp_path / "log.jsonl")],
+        cwd=Path(__file__).resolve().parents[2], capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 1 and "is not ready" in run.stderr
+    assert run.stderr.startswith("simulator: playing the day of site demo-1, demo-2; a token to watch them: ")
+    assert "--sites demo-1,demo-2" in run.stderr and "GET /kpi/sites" in run.stderr

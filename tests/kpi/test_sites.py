@@ -54,3 +54,28 @@ async def test_two_sites_in_one_stream_stay_separate(tmp_path: Path, kafka: str)
         assert response.status_code == 403
         both = auth(["advisor"], [a, b])
         assert (await client.get(f"/kpi/sites/{b}/summary", headers=both)).status_code == 200
+
+
+async def test_a_token_lists_the_sites_it_can_see(tmp_path: Path, kafka: str) -> None:
+    a, b, c = new_site(), new_site(), new_site()
+    tz, day = evening_zone()
+    configured = [e for e in Day(a, tz, day).events() if e.type.endswith(".site.configured.v1")]
+    arrived_b = [e for e in Day(b, tz, day).events() if e.type.endswith(".vehicle.arrived.v1")][:1]
+    settings = kpi_settings(f"sqlite+aiosqlite:///{tmp_path}/kpi.db", kafka)
+    await start_at_end_of_topics(settings)
+    await publish(kafka, *configured, *arrived_b)
+    app = app_for(settings)
+    async with running(app) as client:
+        await eventually(lambda: caught_up(app.state.runtime, kafka), timeout=60)
+        listed = await client.get("/kpi/sites", headers=auth(["manager"], [a, b, c]))
+        assert listed.status_code == 200, listed.text
+        assert listed.json()["items"] == [
+            {"site_id": s, "name": "Scripted" if s == a else None, "time_zone": tz if s == a else None, "configured": s == a}
+            for s in sorted((a, b))
+        ]
+        assert listed.json()["total"] == 2
+        only_b = (await client.get("/kpi/sites", headers=auth(["advisor"], [b]))).json()
+        assert [s["site_id"] for s in only_b["items"]] == [b]
+        group = (await client.get("/kpi/sites", headers=auth(["manager"], ["*"]), params={"limit": 1})).json()
+        assert len(group["items"]) == 1 and group["total"] >= 2  # every site seen (other tests' sites share the topics)
+        assert (await client.get("/kpi/sites", headers=auth(["technician"], [a]))).status_code == 403

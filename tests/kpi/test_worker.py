@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import httpx
 from prometheus_client import CollectorRegistry
 
 from services.kpi import exposition, reader
@@ -18,7 +21,9 @@ from shared.db import create_engine
 from shared.migrations import upgrade_to_head
 from tests.kpi.day import Day
 from tests.kpi.harness import feed
-from tests.kpi.support import evening_zone
+from tests.kit import eventually, new_site, publish
+from tests.kpi.support import evening_zone, kpi_settings, start_at_end_of_topics
+from tools.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -128,3 +133,31 @@ def test_figures_wait_while_the_consumer_does_not_know_yet_how_far_behind_it_is(
     assert collector.catching_up()
     lag[0] = 0
     assert not collector.catching_up()
+
+
+async def test_ctrl_c_stops_the_kpi_service_and_its_worker_without_leaking_semaphores(tmp_path: Path, kafka: str) -> None:
+    site, port = new_site(), free_port()
+    settings = kpi_settings(f"sqlite+aiosqlite:///{tmp_path}/kpi.db", kafka)
+    await start_at_end_of_topics(settings)
+    env = {**os.environ, "PITWALL_DATA_DIR": str(tmp_path), "PITWALL_KAFKA_BOOTSTRAP": kafka,
+           "PITWALL_KPI_DATABASE_URL": settings.database_url, "PITWALL_KPI_CONSUMER_GROUP": settings.consumer_group}
+    service = subprocess.Popen([sys.executable, "-m", "services.kpi", "--port", str(port)], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        tz, day = evening_zone()
+        await publish(kafka, *[e for e in Day(site, tz, day).events() if e.type.endswith(".site.configured.v1")])
+
+        async def figures_shown() -> bool:  # computed by the worker process
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+                    return f'site="{site}"' in (await client.get("/metrics", params={"site": site})).text
+            except httpx.TransportError:
+                return False
+
+        await eventually(figures_shown, timeout=60)
+        os.killpg(service.pid, signal.SIGINT)  # Ctrl-C in a terminal reaches the whole process group, the worker too...
+        service.terminate()  # ...and `./dev run` then stops each service with SIGTERM
+        _, stderr = service.communicate(timeout=60)
+    finally:
+        service.kill()
+    assert "leaked semaphore" not in stderr and "KeyboardInterrupt" not in stderr, stderr

@@ -103,3 +103,13 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("PITWALL_OEM_SIM_WEBHOOK_SECRET", "own-secret")
     assert OemSimulatorSettings().webhook_secret.get_secret_value() == "own-secret"
     assert (loaded.host, loaded.port) == ("127.0.0.1", 8005)
+
+
+async def test_the_simulator_answers_readyz_and_metrics_like_the_services() -> None:
+    async with simulator() as oem:
+        ready = await oem.get("/readyz")
+        assert (ready.status_code, ready.json()) == (200, {"status": "ready", "checks": {"decisions": True, "webhooks": True}})
+        assert (await submit(oem, claim("M-1"))).status_code == 202
+        text = (await oem.get("/metrics")).text
+        assert 'pitwall_http_request_duration_seconds_count{method="POST",route="/claims",service="oem-simulator",status="202"} 1.0' in text
+        assert "pitwall_oem_sim_webhooks_pending " in text

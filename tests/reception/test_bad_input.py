@@ -149,3 +149,16 @@ async def test_site_configuration_is_validated(tmp_path: Path, kafka: str) -> No
         ):
             await refused(desk, "POST", "/sites", 422, site_body(site, **overrides), text)
         assert (await client.get(f"/sites/{site}", headers=auth(["manager"], [site]))).status_code == 404
+
+
+async def test_a_site_whose_market_needs_no_check_digit_takes_european_and_japanese_vins(tmp_path: Path, kafka: str) -> None:
+    site, golf, corolla = new_site(), "WVWZZZ1KZAW000123", "JTDKB20U503123456"
+    async with running(app(sqlite(tmp_path), kafka, run_relay=False, run_consumer=False)) as client:
+        desk = Desk(client, site)
+        assert (await desk.configure())["vin_check_digit"] is True  # North America and China require it
+        await refused(desk, "POST", f"/sites/{site}/vehicles", 422, _vehicle(vin=golf), "body.vin", "check digit (position 9) is 'Z'")
+        assert (await desk.ok("PATCH", f"/sites/{site}", json={"vin_check_digit": False}))["vin_check_digit"] is False
+        for vin in (golf, corolla):
+            assert (await desk.ok("POST", f"/sites/{site}/vehicles", 201, json=_vehicle(vin=vin)))["vin"] == vin
+        await refused(desk, "POST", f"/sites/{site}/vehicles", 422, _vehicle(vin="WVWZZZ1KZAW00O123"), "must not contain I, O or Q")
+        await refused(desk, "POST", f"/sites/{site}/vehicles", 422, _vehicle(vin="WVWZZZ1KZAW00012"), "must be 17 characters")

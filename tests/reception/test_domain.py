@@ -73,10 +73,10 @@ def test_ready_needs_the_latest_qc_passed_after_the_last_completion() -> None:
 
 def test_illegal_steps_name_the_state_and_what_is_allowed() -> None:
     with pytest.raises(IllegalTransition) as caught:
-        require(RoState.APPROVED, RoAction.INVOICE)
+        require(RoState.APPROVED, RoAction.INVOICE, [LineFacts(LineStatus.APPROVED), LineFacts(LineStatus.DRAFT)])
     assert caught.value.state == "approved" and "request_approval" in caught.value.allowed and "invoice" not in caught.value.allowed
     with pytest.raises(IllegalTransition):
-        require(RoState.DELIVERED, RoAction.ADD_LINE)
+        require(RoState.DELIVERED, RoAction.ADD_LINE, [])
     with pytest.raises(IllegalTransition) as line_caught:
         require_line(LineFacts(LineStatus.APPROVED, started_at=at(1)), RoAction.REMOVE_LINE, "l-1")
     assert line_caught.value.allowed == ["change_line"]

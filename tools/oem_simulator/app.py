@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Gauge
 
+from shared.docs import install_docs
+from shared.observability import RequestMetrics, install_health
 from shared.problems import PROBLEM_RESPONSES, install_problem_handlers, problem_response
 from tools.oem_simulator.api import admin, router, simulator_of
 from tools.oem_simulator.delivery import WebhookSender
@@ -30,31 +33,42 @@ def create_app(settings: OemSimulatorSettings | None = None) -> FastAPI:
         )
     simulator = Simulator(settings, RecallBook.from_file(settings.recalls_file), sender)
 
+    tasks: dict[str, asyncio.Task[None]] = {}
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(simulator.run_jobs(), name="oem-sim-jobs")]
+        tasks["decisions"] = asyncio.create_task(simulator.run_jobs(), name="oem-sim-jobs")
         if sender is not None:
-            tasks.append(asyncio.create_task(sender.run(), name="oem-sim-webhooks"))
+            tasks["webhooks"] = asyncio.create_task(sender.run(), name="oem-sim-webhooks")
         try:
             yield
         finally:
-            for task in tasks:
+            for task in tasks.values():
                 task.cancel()
-            for task in tasks:
+            for task in tasks.values():
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            tasks.clear()
 
-    app = FastAPI(title="Pitwall OEM simulator", version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES)
+    app = FastAPI(title="Pitwall OEM simulator", version="1.0.0", lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None,
+                  redoc_url=None)
+    install_docs(app)
     app.state.simulator = simulator
     install_problem_handlers(app)
     # replaces the shared handler: the same problem document, plus `reasons` as the claim rules give them
     app.add_exception_handler(RequestValidationError, _invalid_input)  # type: ignore[arg-type]
 
-    @app.get("/healthz", tags=["health"], responses={})
-    async def healthz() -> dict[str, str]:
-        """The process is alive."""
-        return {"status": "ok"}
+    async def ready() -> dict[str, bool]:
+        running = {name: not task.done() for name, task in tasks.items()}
+        return {"decisions": running.get("decisions", False), "webhooks": running.get("webhooks", sender is None)}
 
+    def pending() -> int:
+        return sum(d.state == "pending" for d in sender.deliveries) if sender is not None else 0
+
+    registry = CollectorRegistry(auto_describe=True)
+    install_health(app, registry, ready)
+    Gauge("pitwall_oem_sim_webhooks_pending", "webhook messages not yet delivered or given up", registry=registry).set_function(pending)
+    app.add_middleware(RequestMetrics, registry=registry, service="oem-simulator")
     app.include_router(router)
     app.include_router(admin)
     return app

@@ -48,6 +48,11 @@ def parse(argv: list[str] | None = None) -> tuple[Options, Path]:
     return options, Path(args.log)
 
 
+def _announcement(sites: list[str]) -> str:
+    return (f"simulator: playing the day of site {', '.join(sites)}; a token to watch them: .venv/bin/python -m shared.auth mint "
+            f"--sub me --roles manager --sites {','.join(sites)}; the sites a token sees: GET /kpi/sites")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Play the day, print the summary; exit 1 if a service made the day impossible."""
     options, log_path = parse(argv)
@@ -58,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     ) as bar:
         errors: list[BaseException] = []
         try:
-            outcome = asyncio.run(play(options, ActionLog(stream), bar.update))
+            announce = lambda sites: bar.write(_announcement(sites), file=sys.stderr)  # noqa: E731 - above the progress bar
+            outcome = asyncio.run(play(options, ActionLog(stream), bar.update, announce))
         except* SimulationError as group:
             errors += group.exceptions
     if errors:

@@ -122,14 +122,17 @@ async def wait_ready(clients: dict[str, httpx.AsyncClient], seconds: float) -> N
             await asyncio.sleep(0.2)
 
 
-async def play(options: Options, log: ActionLog, progress: Callable[[int], None] | None = None) -> Outcome:
-    """Play the day of every site at once against the running services."""
+async def play(options: Options, log: ActionLog, progress: Callable[[int], None] | None = None,
+               announce: Callable[[list[str]], None] | None = None) -> Outcome:
+    """Play the day of every site at once against the running services (`announce` hears the site ids first)."""
     started = time.monotonic()
     zone, day = choose_day(options.time_zone, options.day, datetime.now(UTC))
     prefix = options.site_prefix or f"sim{options.seed}-{datetime.now(UTC):%H%M%S}"
     plans = [draw_site(options.seed, i, f"{prefix}-{i + 1}", zone, day, options.ros) for i in range(options.sites)]
     log.write({"kind": "run", "seed": options.seed, "speed": options.speed, "time_zone": zone, "date": day.isoformat(),
                "ros": options.ros, "sites": [p.site_id for p in plans]})
+    if announce is not None:
+        announce([p.site_id for p in plans])
     urls = {name: options.urls[name] for name in SERVICES} | ({"kpi": options.kpi} if options.kpi else {})
     clients = {name: httpx.AsyncClient(base_url=url, timeout=30.0) for name, url in urls.items()}
     outcome = Outcome()

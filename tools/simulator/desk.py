@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 RECEPTION, PARTS = "reception", "parts"
 
+OPENS, CLOSES = 8, 18  # the simulated sites' opening hours, every day
+
 
 def _line_body(op: Operation) -> dict[str, Any]:
     body: dict[str, Any] = {"op_code": op.op_code, "description": op.description, "complaint": op.complaint,
@@ -56,7 +58,7 @@ class Desk:
         await api.send(RECEPTION, "POST", "/sites", self.manager, at, "create site", {
             "site_id": plan.site_id, "name": plan.name, "time_zone": plan.time_zone, "labour_rate": str(plan.labour_rate),
             "technician_cost_rate": str(plan.technician_cost_rate), "tax_rate": str(plan.tax_rate),
-            "opening_hours": [{"weekday": d, "opens": "08:00", "closes": "18:00"} for d in range(7)],
+            "opening_hours": [{"weekday": d, "opens": f"{OPENS:02d}:00", "closes": f"{CLOSES:02d}:00"} for d in range(7)],
             "slot_minutes": 30, "slot_capacity": 3, "comeback_window_days": 30,
         })
 
@@ -128,6 +130,8 @@ class Desk:
             await self._register(visit, now)
         body: dict[str, Any] = {"appointment_id": visit.appointment_id} if visit.appointment_id else {
             "vehicle_id": visit.vehicle_id, "customer_id": visit.customer_id}
+        if not visit.appointment_id and not self.day.plan.at(OPENS) <= now < self.day.plan.at(CLOSES):
+            body["walk_in"] = True  # a car at the gate before opening: the advisor takes it in as a walk-in, explicitly
         answer = await api.send(RECEPTION, "POST", f"/sites/{api.site_id}/arrivals", self.desk_clerk, now, "arrival", body,
                                 ref={"visit": plan.key, "booked": visit.appointment_id is not None})
         visit.visit_id = answer["id"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 
 from services.parts import views
 from services.parts.api.common import READ, WRITE, actor, reading, visible_request
@@ -17,6 +17,9 @@ from services.parts.usecases.common import new_id
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.runtime import open_uow
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+IssueCreateOrEmpty = Annotated[IssueCreate, Body(default_factory=IssueCreate)]
 
 router = APIRouter(tags=["requests"])
 
@@ -57,7 +60,7 @@ async def get_request(request_id: str, request: Request, principal: Principal = 
 
 
 @router.post("/parts-requests/{request_id}/issue")
-async def issue(request_id: str, body: IssueCreate, request: Request, principal: Principal = Depends(WRITE)) -> PartsRequestRead:
+async def issue(request_id: str, body: IssueCreateOrEmpty, request: Request, principal: Principal = Depends(WRITE)) -> PartsRequestRead:
     """Pick and issue reserved parts to the job; more than reserved is 409."""
     who = actor(request, principal, body.occurred_at)
     wanted: dict[str, Decimal] | None = None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from services.reception import queries, views
 from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
@@ -20,6 +22,10 @@ from shared.http import Page, PageParams, check_if_match, page_params
 from shared.runtime import open_uow
 from shared.types import Day
 from shared.uow import UnitOfWork
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+AppointmentCancelOrEmpty = Annotated[AppointmentCancel, Body(default_factory=AppointmentCancel)]
+AppointmentNoShowOrEmpty = Annotated[AppointmentNoShow, Body(default_factory=AppointmentNoShow)]
 
 router = APIRouter(tags=["appointments"])
 
@@ -100,7 +106,7 @@ async def reschedule(
 
 @router.post("/appointments/{appointment_id}/cancel")
 async def cancel(
-    appointment_id: str, body: AppointmentCancel, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    appointment_id: str, body: AppointmentCancelOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> AppointmentRead:
     """Cancel the appointment (If-Match honoured)."""
     return await _step(appointment_id, body.occurred_at, request, response, principal,
@@ -109,7 +115,7 @@ async def cancel(
 
 @router.post("/appointments/{appointment_id}/no-show")
 async def no_show(
-    appointment_id: str, body: AppointmentNoShow, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    appointment_id: str, body: AppointmentNoShowOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> AppointmentRead:
     """Mark that the vehicle did not come (If-Match honoured)."""
     return await _step(appointment_id, body.occurred_at, request, response, principal,

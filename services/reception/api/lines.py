@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 
 from services.reception.api.common import WRITE
 from services.reception.api.ro_write import ro_write
@@ -10,6 +12,9 @@ from services.reception.schemas.repair_orders import ApprovalRequest, Decision, 
 from services.reception.usecases import repair_orders
 from shared.auth import Principal
 from shared.types import Instant
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+ApprovalRequestOrEmpty = Annotated[ApprovalRequest, Body(default_factory=ApprovalRequest)]
 
 router = APIRouter(tags=["job lines and approval"])
 
@@ -45,7 +50,7 @@ async def remove_line(
 
 @router.post("/repair-orders/{repair_order_id}/request-approval")
 async def request_approval(
-    repair_order_id: str, body: ApprovalRequest, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    repair_order_id: str, body: ApprovalRequestOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> RepairOrderRead:
     """Put the estimate for draft lines to the customer."""
     return await ro_write(request, response, principal, repair_order_id, body.occurred_at,

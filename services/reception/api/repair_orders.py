@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlmodel import select
 
 from services.reception import queries, views
@@ -20,6 +22,10 @@ from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found
 from shared.runtime import open_uow
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+CancellationOrEmpty = Annotated[Cancellation, Body(default_factory=Cancellation)]
+InvoiceCreateOrEmpty = Annotated[InvoiceCreate, Body(default_factory=InvoiceCreate)]
 
 router = APIRouter(tags=["repair orders"])
 
@@ -84,7 +90,7 @@ async def get_estimate(repair_order_id: str, request: Request, principal: Princi
 
 
 @router.post("/repair-orders/{repair_order_id}/invoice", status_code=201)
-async def invoice(repair_order_id: str, body: InvoiceCreate, request: Request, principal: Principal = Depends(WRITE)) -> InvoiceRead:
+async def invoice(repair_order_id: str, body: InvoiceCreateOrEmpty, request: Request, principal: Principal = Depends(WRITE)) -> InvoiceRead:
     """Invoice a ready RO: labour, parts issued, sublets, tax; totals per pay type and cost."""
     at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
@@ -122,7 +128,7 @@ async def deliver(
 
 @router.post("/repair-orders/{repair_order_id}/cancel")
 async def cancel(
-    repair_order_id: str, body: Cancellation, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    repair_order_id: str, body: CancellationOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
 ) -> RepairOrderRead:
     """Cancel an RO before it is ready."""
     return await ro_write(request, response, principal, repair_order_id, body.occurred_at,

@@ -45,6 +45,8 @@ class RoAction(StrEnum):
 
 _EDITING = (RoAction.ADD_LINE, RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL, RoAction.CHANGE_DETAILS)
 _DECIDING = (RoAction.APPROVE_LINE, RoAction.DECLINE_LINE)
+# Steps on one job line: the RO offers them only while one of its lines does.
+_LINE_STEPS = frozenset((RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL, *_DECIDING))
 
 ALLOWED: dict[RoState, tuple[RoAction, ...]] = {
     RoState.OPEN: (*_EDITING, RoAction.CANCEL, RoAction.FLAG_COMEBACK),
@@ -70,19 +72,6 @@ _LINE_ALLOWED: dict[LineStatus, tuple[RoAction, ...]] = {
 _DERIVED = (RoState.OPEN, RoState.AWAITING_APPROVAL, RoState.APPROVED, RoState.IN_PROGRESS, RoState.READY)
 
 
-def allowed_actions(state: RoState) -> list[str]:
-    """The steps an RO in this state allows."""
-    return [a.value for a in ALLOWED[state]]
-
-
-def require(state: RoState, action: RoAction) -> None:
-    """Refuse an action the RO's state does not allow."""
-    if action not in ALLOWED[state]:
-        raise IllegalTransition(
-            f"a repair order that is {state.value} does not allow {action.value}", state=state.value, allowed=allowed_actions(state)
-        )
-
-
 @dataclass(frozen=True)
 class LineFacts:
     """What the state machine needs to know about one job line."""
@@ -98,11 +87,31 @@ class LineFacts:
         return self.completed_at is not None and (self.rework_at is None or self.completed_at > self.rework_at)
 
 
-def require_line(line: LineFacts, action: RoAction, line_id: str) -> None:
-    """Refuse an action the line's status does not allow (an approved job the workshop started stays)."""
+def _line_allows(line: LineFacts) -> list[RoAction]:
     allowed = list(_LINE_ALLOWED[line.status])
     if line.status is LineStatus.APPROVED and line.started_at is not None:
         allowed.remove(RoAction.REMOVE_LINE)
+    return allowed
+
+
+def allowed_actions(state: RoState, lines: Sequence[LineFacts]) -> list[str]:
+    """The steps that would succeed on an RO in this state with these lines (a line step needs a line that allows it)."""
+    by_lines = {action for line in lines for action in _line_allows(line)}
+    return [a.value for a in ALLOWED[state] if a not in _LINE_STEPS or a in by_lines]
+
+
+def require(state: RoState, action: RoAction, lines: Sequence[LineFacts]) -> None:
+    """Refuse an action the RO's state (or none of its lines) allows; the 409 lists the steps that would succeed."""
+    allowed = allowed_actions(state, lines)
+    if action not in ALLOWED[state]:
+        raise IllegalTransition(f"a repair order that is {state.value} does not allow {action.value}", state=state.value, allowed=allowed)
+    if action.value not in allowed:
+        raise IllegalTransition(f"no job line of this repair order allows {action.value}", state=state.value, allowed=allowed)
+
+
+def require_line(line: LineFacts, action: RoAction, line_id: str) -> None:
+    """Refuse an action the line's status does not allow (an approved job the workshop started stays)."""
+    allowed = _line_allows(line)
     if action not in allowed:
         raise IllegalTransition(
             f"job line {line_id} is {line.status.value}{' and started' if line.started_at else ''}; it does not allow {action.value}",

@@ -1,4 +1,8 @@
-"""Vehicle identification numbers (ISO 3779 / GB 16735): 17 characters, no I/O/Q, check digit at position 9."""
+"""Vehicle identification numbers (ISO 3779): 17 characters, no I/O/Q; the check digit at position 9 where the market requires it.
+
+North America (49 CFR 565) and China (GB 16735) require the check digit; Europe and Japan do not, and their VINs often carry
+another character there (e.g. WVWZZZ1KZAW000123), so a site says whether its market does.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,8 @@ def normalise_vin(raw: str) -> str:
     return raw.strip().upper()
 
 
-def vin_problem(raw: str) -> str | None:
-    """What is wrong with a VIN, in words, or None when it is valid."""
+def vin_problem(raw: str, check_digit_required: bool = True) -> str | None:
+    """What is wrong with a VIN, in words, or None when it is valid (the check digit only when required)."""
     vin = normalise_vin(raw)
     if len(vin) != 17:
         return f"VIN must be 17 characters, got {len(vin)}"
@@ -35,14 +39,14 @@ def vin_problem(raw: str) -> str | None:
         if char not in _VALUES:
             return f"VIN may hold only digits and letters (found {char!r} at position {position})"
     expected = check_digit(vin)
-    if vin[8] != expected:
+    if check_digit_required and vin[8] != expected:
         return f"VIN check digit (position 9) is {vin[8]!r} but the other characters give {expected!r}"
     return None
 
 
 def validate_vin(raw: str) -> str:
-    """The normalised VIN; ValueError naming the problem otherwise."""
-    problem = vin_problem(raw)
+    """The normalised VIN, 17 characters of the VIN alphabet; ValueError naming the problem otherwise (check digit aside)."""
+    problem = vin_problem(raw, check_digit_required=False)
     if problem is not None:
         raise ValueError(problem)
     return normalise_vin(raw)

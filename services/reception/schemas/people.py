@@ -50,7 +50,8 @@ def _plate(value: str) -> str:
 
 Phone = Annotated[str, AfterValidator(_phone)]
 Email = Annotated[str | None, AfterValidator(_email)]
-Vin = Annotated[str, AfterValidator(validate_vin), Field(description="17 characters, no I/O/Q, check digit at position 9")]
+Vin = Annotated[str, AfterValidator(validate_vin),
+                Field(description="17 characters, no I/O/Q; the check digit at position 9 where the site's market requires it")]
 Plate = Annotated[str, AfterValidator(_plate)]
 Year = Annotated[int, Field(ge=1950, le=2100)]
 

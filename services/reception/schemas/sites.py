@@ -44,6 +44,10 @@ def _check_days(value: list[OpeningHoursIn]) -> list[OpeningHoursIn]:
     return sorted(value, key=lambda h: h.weekday)
 
 
+VIN_CHECK_DIGIT = ("the market requires the VIN check digit at position 9 (North America, China); where it does not (Europe, Japan) "
+                   "a VIN is 17 characters of the VIN alphabet")
+
+
 class SiteFields(Timed):
     """Everything a site is configured with."""
 
@@ -58,6 +62,9 @@ class SiteFields(Timed):
     quick_lane_capacity: int = Field(default=2, ge=0, le=200, description="appointments per quick-service slot")
     comeback_window_days: int = Field(default=30, ge=1, le=366)
     follow_up_due_days: int = Field(default=3, ge=0, le=60, description="days after delivery a follow-up call falls due")
+    vin_check_digit: bool = Field(default=True, description=VIN_CHECK_DIGIT)
+    arrival_early_minutes: int = Field(default=120, ge=0, le=1440, description="how long before its slot a booked car is checked in")
+    arrival_late_minutes: int = Field(default=60, ge=0, le=1440, description="how long after its slot a booked car is still checked in")
 
     _zone = field_validator("time_zone")(_check_zone)
     _days = field_validator("opening_hours")(_check_days)
@@ -87,6 +94,9 @@ class SitePatch(Timed):
     quick_lane_capacity: int | None = Field(default=None, ge=0, le=200)
     comeback_window_days: int | None = Field(default=None, ge=1, le=366)
     follow_up_due_days: int | None = Field(default=None, ge=0, le=60)
+    vin_check_digit: bool | None = Field(default=None, description=VIN_CHECK_DIGIT)
+    arrival_early_minutes: int | None = Field(default=None, ge=0, le=1440)
+    arrival_late_minutes: int | None = Field(default=None, ge=0, le=1440)
 
     _zone = field_validator("time_zone")(lambda v: v if v is None else _check_zone(v))
     _days = field_validator("opening_hours")(lambda v: v if v is None else _check_days(v))
@@ -111,5 +121,8 @@ class SiteRead(BaseModel):
     quick_lane_capacity: int
     comeback_window_days: int
     follow_up_due_days: int
+    vin_check_digit: bool
+    arrival_early_minutes: int
+    arrival_late_minutes: int
     version: int
     updated_at: datetime

@@ -11,9 +11,10 @@ from typing import Any
 from services.reception.db import Customer, Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
 from services.reception.domain import follow_up, money
 from services.reception.domain.errors import InvalidInput
-from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type, require
+from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type
 from services.reception.schemas.repair_orders import InvoiceCreate
 from services.reception.usecases import store
+from services.reception.usecases.lifecycle import require_step
 from services.reception.warranty import claims
 from services.reception.warranty.domain.rules import Sublet
 from services.reception.warranty.profile import OemProfile
@@ -54,10 +55,9 @@ def _jsonable(figures: money.InvoiceFigures) -> dict[str, Any]:
 
 async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCreate, at: datetime, by: str, oem: OemProfile) -> Invoice:
     """Invoice a ready RO: approved labour, parts issued, sublets, tax; publishes RepairOrderInvoiced; drafts warranty claims."""
-    require(RoState(ro.state), RoAction.INVOICE)
+    lines = await require_step(uow.session, ro, RoAction.INVOICE)
     if ro.ready_at is not None and at < ro.ready_at:
         raise InvalidInput(f"occurred_at is before the RO became ready ({ro.ready_at.isoformat()})")
-    lines = await store.lines_of(uow.session, ro.id)
     movements = await store.movements_of(uow.session, ro.id)
     figures = money.invoice(
         labour_items(lines), parts_lines(ro, lines, movements),
@@ -87,7 +87,7 @@ async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCre
 
 async def deliver(uow: UnitOfWork, site: Site, ro: RepairOrder, mileage_out: int, at: datetime, oem: OemProfile) -> None:
     """Hand the vehicle back (mileage out not below mileage in; its warranty claims get the mileage out)."""
-    require(RoState(ro.state), RoAction.DELIVER)
+    await require_step(uow.session, ro, RoAction.DELIVER)
     if mileage_out < ro.mileage_in:
         raise InvalidInput(f"mileage_out {mileage_out} is below mileage_in {ro.mileage_in}", field="mileage_out")
     if ro.invoiced_at is not None and at < ro.invoiced_at:

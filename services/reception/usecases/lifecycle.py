@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import JobLine, RepairOrder, Site
 from services.reception.domain import comeback
-from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoState, settle
+from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, settle
+from services.reception.usecases import store
 from shared.contracts.reception import ComebackFlagged, JobLine as ContractLine, PayType, RepairOrderReady
 from shared.uow import UnitOfWork
 
@@ -19,6 +21,13 @@ COMEBACK_SOURCES = (RoState.INVOICED.value, RoState.DELIVERED.value)
 def facts(line: JobLine) -> LineFacts:
     """The state machine's view of a line."""
     return LineFacts(LineStatus(line.status), line.started_at, line.completed_at, line.rework_at)
+
+
+async def require_step(session: AsyncSession, ro: RepairOrder, action: RoAction) -> list[JobLine]:
+    """The RO's lines, once its state and lines allow the step (else 409 listing the steps that would succeed)."""
+    lines = await store.lines_of(session, ro.id)
+    require(RoState(ro.state), action, [facts(line) for line in lines])
+    return lines
 
 
 def work_of(line: JobLine) -> str:

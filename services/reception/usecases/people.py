@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from services.reception.db import Customer, Vehicle
 from services.reception.domain.errors import Conflict, InvalidInput
+from services.reception.domain.vin import vin_problem
 from services.reception.schemas.people import CustomerCreate, CustomerPatch, VehicleCreate, VehiclePatch, phone_digits, plate_key
 from services.reception.usecases import store
 from shared.uow import UnitOfWork
@@ -36,7 +37,10 @@ async def change_customer(uow: UnitOfWork, customer: Customer, body: CustomerPat
     return customer
 
 
-async def _vin_free(uow: UnitOfWork, site_id: str, vin: str, vehicle_id: str | None = None) -> None:
+async def _vin_acceptable(uow: UnitOfWork, site_id: str, vin: str, vehicle_id: str | None = None) -> None:
+    site = await store.site(uow.session, site_id)
+    if (problem := vin_problem(vin, check_digit_required=site.vin_check_digit)) is not None:  # the market's rule, per site
+        raise InvalidInput(f"body.vin: {problem}", errors=[{"loc": ["body", "vin"], "msg": problem, "type": "vin_check_digit"}])
     found = (await uow.session.exec(select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.vin == vin))).first()
     if found is not None and found.id != vehicle_id:
         raise Conflict(f"a vehicle with VIN {vin} already exists at this site", vehicle_id=found.id)
@@ -44,7 +48,7 @@ async def _vin_free(uow: UnitOfWork, site_id: str, vin: str, vehicle_id: str | N
 
 async def create_vehicle(uow: UnitOfWork, site_id: str, body: VehicleCreate, at: datetime) -> Vehicle:
     """A new vehicle (one per VIN and site)."""
-    await _vin_free(uow, site_id, body.vin)
+    await _vin_acceptable(uow, site_id, body.vin)
     if body.customer_id is not None:
         await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site_id)
     vehicle = Vehicle(id=str(uuid.uuid4()), site_id=site_id, plate_key=plate_key(body.plate), created_at=at, updated_at=at,
@@ -64,7 +68,7 @@ async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch, 
         log.warning("odometer of vehicle %s corrected from %s to %s by %s: %s", vehicle.id, vehicle.mileage, values["mileage"],
                     by, body.odometer_correction_reason)
     if values.get("vin"):
-        await _vin_free(uow, vehicle.site_id, values["vin"], vehicle.id)
+        await _vin_acceptable(uow, vehicle.site_id, values["vin"], vehicle.id)
     if values.get("customer_id"):
         await store.referenced(uow.session, Customer, "customer_id", values["customer_id"], vehicle.site_id)
     if values.get("plate"):

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from services.reception.db import Customer, JobLine, RepairOrder, Site, Vehicle, Visit
 from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
-from services.reception.domain.repair_order import LineStatus, RoAction, RoState, allowed_actions, default_pay_type, require, require_line
+from services.reception.domain.repair_order import LineStatus, RoAction, RoState, allowed_actions, default_pay_type, require_line
 from services.reception.schemas.repair_orders import (
     ApprovalRequest, ComebackUpdate, Decision, JobLineCreate, JobLineIn, JobLinePatch, RepairOrderCreate, RepairOrderPatch,
 )
 from services.reception.usecases import store
-from services.reception.usecases.lifecycle import contract_line, detect_comeback, facts, find_comeback, settle_ro
+from services.reception.usecases.lifecycle import contract_line, detect_comeback, facts, find_comeback, require_step, settle_ro
 from services.reception.usecases.visits import RO_OPENED, WAITING
 from shared.contracts.reception import (
     ComebackFlagged, ComebackUnflagged, JobLineAdded, JobLineApproved, JobLineChanged, JobLineDeclined, JobLineRemoved,
@@ -94,7 +94,7 @@ async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate
 
 async def change_details(uow: UnitOfWork, ro: RepairOrder, body: RepairOrderPatch) -> None:
     """Change the promised time or the RO type before invoice (the events that follow carry them)."""
-    require(RoState(ro.state), RoAction.CHANGE_DETAILS)
+    await require_step(uow.session, ro, RoAction.CHANGE_DETAILS)
     values: dict[str, object] = {}
     if body.promised_at is not None:
         if body.promised_at < ro.arrived_at:
@@ -108,8 +108,7 @@ async def change_details(uow: UnitOfWork, ro: RepairOrder, body: RepairOrderPatc
 
 async def add_line(uow: UnitOfWork, site: Site, ro: RepairOrder, body: JobLineCreate, at: datetime) -> None:
     """Add a draft job line."""
-    require(RoState(ro.state), RoAction.ADD_LINE)
-    lines = await store.lines_of(uow.session, ro.id)
+    lines = await require_step(uow.session, ro, RoAction.ADD_LINE)
     line = _new_line(site, ro, body)
     uow.session.add(line)
     lines.append(line)
@@ -121,8 +120,7 @@ async def add_line(uow: UnitOfWork, site: Site, ro: RepairOrder, body: JobLineCr
 
 async def change_line(uow: UnitOfWork, site: Site, ro: RepairOrder, line_id: str, body: JobLinePatch, at: datetime) -> None:
     """Change a line; an approved line may still be restated until the RO is invoiced."""
-    require(RoState(ro.state), RoAction.CHANGE_LINE)
-    lines = await store.lines_of(uow.session, ro.id)
+    lines = await require_step(uow.session, ro, RoAction.CHANGE_LINE)
     line = _line(lines, line_id)
     require_line(facts(line), RoAction.CHANGE_LINE, line.id)
     values = {key: getattr(body, key) for key in _LINE_FIELDS if key in body.model_fields_set}
@@ -141,8 +139,7 @@ async def change_line(uow: UnitOfWork, site: Site, ro: RepairOrder, line_id: str
 
 async def remove_line(uow: UnitOfWork, ro: RepairOrder, line_id: str, at: datetime) -> None:
     """Remove a line the workshop has not started."""
-    require(RoState(ro.state), RoAction.REMOVE_LINE)
-    lines = await store.lines_of(uow.session, ro.id)
+    lines = await require_step(uow.session, ro, RoAction.REMOVE_LINE)
     line = _line(lines, line_id)
     require_line(facts(line), RoAction.REMOVE_LINE, line.id)
     await uow.session.delete(line)
@@ -154,13 +151,14 @@ async def remove_line(uow: UnitOfWork, ro: RepairOrder, line_id: str, at: dateti
 
 async def request_approval(uow: UnitOfWork, ro: RepairOrder, body: ApprovalRequest, at: datetime) -> None:
     """Put draft lines to the customer: the approval wait starts."""
-    state = RoState(ro.state)
-    require(state, RoAction.REQUEST_APPROVAL)
-    lines = await store.lines_of(uow.session, ro.id)
+    lines = await require_step(uow.session, ro, RoAction.REQUEST_APPROVAL)
     if body.job_line_ids is None:
         chosen = [line for line in lines if line.status == LineStatus.DRAFT.value]
-        if not chosen:
-            raise IllegalTransition("there is no draft line to put to the customer", state=state.value, allowed=allowed_actions(state))
+        if not chosen:  # only declined lines are left: they go to the customer again when named
+            raise IllegalTransition(
+                "there is no draft line to put to the customer; name the declined lines to put again in job_line_ids",
+                state=ro.state, allowed=allowed_actions(RoState(ro.state), [facts(line) for line in lines]),
+            )
     else:
         chosen = [_line(lines, line_id) for line_id in dict.fromkeys(body.job_line_ids)]
     for line in chosen:
@@ -174,8 +172,7 @@ async def request_approval(uow: UnitOfWork, ro: RepairOrder, body: ApprovalReque
 async def decide(uow: UnitOfWork, ro: RepairOrder, line_id: str, body: Decision, approve: bool, at: datetime, recorded_by: str) -> None:
     """The customer approves or declines one proposed line."""
     action = RoAction.APPROVE_LINE if approve else RoAction.DECLINE_LINE
-    require(RoState(ro.state), action)
-    lines = await store.lines_of(uow.session, ro.id)
+    lines = await require_step(uow.session, ro, action)
     line = _line(lines, line_id)
     require_line(facts(line), action, line.id)
     if line.proposed_at is not None and at < line.proposed_at:
@@ -198,7 +195,7 @@ async def decide(uow: UnitOfWork, ro: RepairOrder, line_id: str, body: Decision,
 
 async def cancel(uow: UnitOfWork, ro: RepairOrder, reason: str, at: datetime) -> None:
     """Cancel an RO before it is ready (the workshop stops any running clock)."""
-    require(RoState(ro.state), RoAction.CANCEL)
+    await require_step(uow.session, ro, RoAction.CANCEL)
     ro.state, ro.cancelled_at, ro.cancel_reason = RoState.CANCELLED.value, at, reason
     await uow.publish(RepairOrderCancelled(site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, reason=reason))
     ro.version += 1
@@ -206,7 +203,7 @@ async def cancel(uow: UnitOfWork, ro: RepairOrder, reason: str, at: datetime) ->
 
 async def set_comeback(uow: UnitOfWork, ro: RepairOrder, body: ComebackUpdate, at: datetime) -> None:
     """The advisor flags or unflags the RO as a comeback, with a reason; the rule no longer overrides it."""
-    require(RoState(ro.state), RoAction.FLAG_COMEBACK)
+    await require_step(uow.session, ro, RoAction.FLAG_COMEBACK)
     if body.comeback_of is not None:
         earlier = await store.referenced(uow.session, RepairOrder, "comeback_of", body.comeback_of, ro.site_id)
         if earlier.vehicle_id != ro.vehicle_id or earlier.id == ro.id:

@@ -16,7 +16,7 @@ from shared.uow import UnitOfWork
 _CONFIG = (
     "name", "time_zone", "labour_rate", "technician_cost_rate", "tax_rate", "opening_hours",
     "slot_minutes", "slot_capacity", "quick_lane_capacity", "comeback_window_days",
-    "follow_up_due_days",
+    "follow_up_due_days", "vin_check_digit", "arrival_early_minutes", "arrival_late_minutes",
 )
 
 

@@ -9,11 +9,13 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Appointment, Customer, Vehicle, Visit
+from services.reception.domain.arrival import require_booked_arrival, require_open
 from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.recalls import RecallResult
 from services.reception.schemas.visits import ArrivalCreate
 from services.reception.usecases import store
 from services.reception.usecases.appointments import ARRIVED, require_status
+from services.reception.usecases.sites import schedule_of
 from shared.contracts.reception import RecallChecked, VehicleArrived
 from shared.uow import UnitOfWork
 
@@ -23,6 +25,9 @@ WAITING, RO_OPENED = "waiting", "ro_opened"
 async def arriving_vehicle(session: AsyncSession, site_id: str, body: ArrivalCreate) -> tuple[Vehicle, Appointment | None]:
     """The vehicle that arrives, from the body or its appointment (422 when neither names one)."""
     appointment = None
+    if body.walk_in and body.appointment_id is not None:
+        raise InvalidInput("a walk-in names vehicle_id, not appointment_id: the appointment stays booked (reschedule or cancel it)",
+                           field="appointment_id")
     if body.appointment_id is not None:
         appointment = await store.referenced(session, Appointment, "appointment_id", body.appointment_id, site_id)
         if body.vehicle_id is not None and body.vehicle_id != appointment.vehicle_id:
@@ -48,10 +53,15 @@ async def arrive(
     customer_id = body.customer_id or (appointment.customer_id if appointment else None) or vehicle.customer_id
     if body.customer_id is not None:
         await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site_id)
+    site = await store.site(uow.session, site_id)
     if appointment is not None:
         require_status(appointment, "arrive")
+        require_booked_arrival(at, appointment.slot_start, appointment.slot_end, schedule_of(site), site.arrival_early_minutes,
+                               site.arrival_late_minutes)
         appointment.status = ARRIVED
         appointment.version += 1
+    elif not body.walk_in:
+        require_open(at, schedule_of(site))
     visit = Visit(
         id=str(uuid.uuid4()), site_id=site_id, vehicle_id=vehicle.id, customer_id=customer_id,
         appointment_id=appointment.id if appointment else None, arrived_at=at, status=WAITING,

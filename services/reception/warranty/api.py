@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import SecretStr, ValidationError
 
 from services.reception.api.common import READ, at_of, reading, settings_of, site_in_path
@@ -25,6 +25,10 @@ from shared.http import Page, PageParams, check_if_match, page_params
 from shared.problems import ProblemError
 from shared.runtime import Runtime, open_uow
 from shared.uow import UnitOfWork
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+ClaimCloseOrEmpty = Annotated[ClaimClose, Body(default_factory=ClaimClose)]
+ClaimSubmitOrEmpty = Annotated[ClaimSubmit, Body(default_factory=ClaimSubmit)]
 
 router = APIRouter(tags=["warranty claims"])
 CLERK = requires(Role.WARRANTY, Role.ADVISOR, Role.MANAGER)
@@ -93,7 +97,7 @@ async def correct_claim(
 
 @router.post("/warranty/claims/{claim_id}/submit", status_code=202)
 async def submit_claim(
-    claim_id: str, body: ClaimSubmit, request: Request, response: Response, principal: Principal = Depends(CLERK)
+    claim_id: str, body: ClaimSubmitOrEmpty, request: Request, response: Response, principal: Principal = Depends(CLERK)
 ) -> ClaimRead:
     """Validate and queue the claim for the OEM (422 listing every problem); it goes as soon as the OEM answers."""
     result = await _claim_write(request, response, principal, claim_id, body.occurred_at, claims.submit)
@@ -103,7 +107,7 @@ async def submit_claim(
 
 @router.post("/warranty/claims/{claim_id}/close")
 async def close_claim(
-    claim_id: str, body: ClaimClose, request: Request, response: Response, principal: Principal = Depends(CLERK)
+    claim_id: str, body: ClaimCloseOrEmpty, request: Request, response: Response, principal: Principal = Depends(CLERK)
 ) -> ClaimRead:
     """Close a paid, debited or rejected claim, or abandon one the OEM never took in."""
     return await _claim_write(request, response, principal, claim_id, body.occurred_at,

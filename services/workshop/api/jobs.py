@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,6 +28,9 @@ from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.outbox import utcnow
 from shared.uow import UnitOfWork
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+JobStepOrEmpty = Annotated[JobStep, Body(default_factory=JobStep)]
 
 router = APIRouter(tags=["jobs"])
 B = TypeVar("B", bound=BaseModel)
@@ -90,7 +93,7 @@ async def dispatch(job_id: str, body: JobDispatch, request: Request, principal: 
 @router.post("/jobs/{job_id}/clock-on", description="Start a clock on the job (JobClockedOn): the assigned technician on a "
              "dispatched job (first start or rework), or a helper joining a job in progress. A paused job is resumed instead."
              + ONE_JOB + SELF_ONLY)
-async def clock_on(job_id: str, body: JobStep, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
+async def clock_on(job_id: str, body: JobStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
     """Clock on."""
     return await _step(request, principal, job_id, body, work.clock_on)
 
@@ -104,21 +107,21 @@ async def pause(job_id: str, body: JobPause, request: Request, principal: Princi
 
 @router.post("/jobs/{job_id}/resume", description="The assigned technician resumes a paused job in its bay (JobResumed)."
              + ONE_JOB + SELF_ONLY)
-async def resume(job_id: str, body: JobStep, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
+async def resume(job_id: str, body: JobStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
     """Resume."""
     return await _step(request, principal, job_id, body, work.resume)
 
 
 @router.post("/jobs/{job_id}/clock-off", description="One technician leaves a job others carry on with (JobClockedOff); the "
              "last technician on a job pauses or completes it instead." + SELF_ONLY)
-async def clock_off(job_id: str, body: JobStep, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
+async def clock_off(job_id: str, body: JobStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
     """Clock off."""
     return await _step(request, principal, job_id, body, work.clock_off)
 
 
 @router.post("/jobs/{job_id}/complete", description="Finish a job in progress: every clock on it stops; JobCompleted carries "
              "the job's sold hours. The RO then waits for QC." + SELF_ONLY)
-async def complete(job_id: str, body: JobStep, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
+async def complete(job_id: str, body: JobStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)) -> JobRead:
     """Complete."""
     return await _step(request, principal, job_id, body, work.complete)
 

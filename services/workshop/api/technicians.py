@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
@@ -18,6 +20,10 @@ from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
 from shared.types import Instant
 from shared.uow import UnitOfWork
+
+# Every field of these bodies is optional: a request without a body means all defaults.
+ClockInOrEmpty = Annotated[ClockIn, Body(default_factory=ClockIn)]
+ClockStepOrEmpty = Annotated[ClockStep, Body(default_factory=ClockStep)]
 
 router = APIRouter(tags=["technicians"])
 
@@ -81,7 +87,7 @@ async def _clock(request: Request, principal: Principal, technician_id: str, bod
 
 @router.post("/technicians/{technician_id}/clock-in", description="Start the shift (publishes TechnicianClockedIn). "
              "`shift_end` defaults to the site's closing time that day, else clock-in + the default shift length." + SELF_ONLY)
-async def clock_in(technician_id: str, body: ClockIn, request: Request, principal: Principal = Depends(CLOCKER)) -> TechnicianRead:
+async def clock_in(technician_id: str, body: ClockInOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)) -> TechnicianRead:
     """Clock in."""
 
     async def action(uow: UnitOfWork, actor: Actor) -> TechnicianRead:
@@ -92,20 +98,26 @@ async def clock_in(technician_id: str, body: ClockIn, request: Request, principa
 
 @router.post("/technicians/{technician_id}/clock-out", description="End the shift (a running break ends first). A job clock "
              "left running is not stopped: it is flagged stale (job_past_clock_out) for the foreman to correct." + SELF_ONLY)
-async def clock_out(technician_id: str, body: ClockStep, request: Request, principal: Principal = Depends(CLOCKER)) -> TechnicianRead:
+async def clock_out(
+    technician_id: str, body: ClockStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)
+) -> TechnicianRead:
     """Clock out."""
     return await _clock(request, principal, technician_id, body, floor.clock_out)
 
 
 @router.post("/technicians/{technician_id}/break-start", description="Start an attendance break. A running job clock stops "
              "first: the job is paused with reason `break` (JobPaused), or clocked off (JobClockedOff) if others carry on." + SELF_ONLY)
-async def break_start(technician_id: str, body: ClockStep, request: Request, principal: Principal = Depends(CLOCKER)) -> TechnicianRead:
+async def break_start(
+    technician_id: str, body: ClockStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)
+) -> TechnicianRead:
     """Start a break."""
     return await _clock(request, principal, technician_id, body, floor.start_break)
 
 
 @router.post("/technicians/{technician_id}/break-end", description="End the break (a job paused for it is resumed explicitly)." + SELF_ONLY)
-async def break_end(technician_id: str, body: ClockStep, request: Request, principal: Principal = Depends(CLOCKER)) -> TechnicianRead:
+async def break_end(
+    technician_id: str, body: ClockStepOrEmpty, request: Request, principal: Principal = Depends(CLOCKER)
+) -> TechnicianRead:
     """End a break."""
     return await _clock(request, principal, technician_id, body, floor.end_break)
 
