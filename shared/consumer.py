@@ -175,9 +175,11 @@ class ConsumerRunner:
         self._assignment_watchers.append(watcher)
 
     def assignment_changed(self, assigned: set[TopicPartition]) -> None:
-        """Tell the watchers which partitions this member now holds."""
-        assert self._consumer is not None
-        counts = {topic: len(self._consumer.partitions_for_topic(topic) or ()) for topic in self._topics}
+        """Tell the watchers which partitions this member now holds (nothing when the consumer stops meanwhile)."""
+        consumer = self._consumer
+        if consumer is None:
+            return
+        counts = {topic: len(consumer.partitions_for_topic(topic) or ()) for topic in self._topics}
         for watcher in self._assignment_watchers:
             watcher(assigned, {topic: n for topic, n in counts.items() if n})
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Body, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role
@@ -96,3 +96,8 @@ def event_time(value: datetime | None, principal: Principal, settings: ServiceSe
             type_="/problems/validation",
         )
     return value
+
+
+def optional_body(model: type[BaseModel]) -> Any:
+    """The type of a request body whose every field is optional: a request without a body means all defaults."""
+    return Annotated[model, Body(default_factory=model)]

@@ -52,4 +52,4 @@ def test_a_test_run_lists_the_slowest_tests(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "200"},
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "slowest 15 durations" in run.stdout and re.search(r"^1\.\d\ds call .*::test_takes_a_while$", run.stdout, flags=re.M)
+    assert "slowest 15 durations" in run.stdout and re.search(r"^\d+\.\d\ds call .*::test_takes_a_while$", run.stdout, flags=re.M)

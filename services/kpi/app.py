@@ -1,5 +1,7 @@
 """Start-up file of the kpi service."""
 
+import asyncio
+
 from aiokafka import TopicPartition
 from fastapi import FastAPI, Query
 from fastapi.responses import Response
@@ -47,7 +49,7 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
         try:
             await holder[0].run()
         finally:
-            holder[0].close()
+            await asyncio.to_thread(holder[0].close)  # waits for the worker process: not on the event loop
 
     on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
     runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop])

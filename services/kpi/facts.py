@@ -288,6 +288,16 @@ async def ro_types_opened(conn: AsyncConnection, site_id: str, start: float, end
     return {t or "": int(n) for t, n in rows}
 
 
+async def sites_page(conn: AsyncConnection, sites: set[str] | None, limit: int, offset: int) -> tuple[int, list[Any]]:
+    """How many of the sites (all when None) the figures know, and one page of their kpi_site rows, by id."""
+    table = _t(SiteFact)
+    visible = select(table).order_by(table.c.site_id)
+    if sites is not None:
+        visible = visible.where(table.c.site_id.in_(sorted(sites)))
+    total = (await conn.execute(select(func.count()).select_from(visible.subquery()))).scalar_one()
+    return total, list((await conn.execute(visible.limit(limit).offset(offset))).mappings().all())
+
+
 async def known_sites(conn: AsyncConnection) -> list[str]:
     """Every site seen on any topic."""
     return sorted((await conn.execute(select(_t(SiteFact).c.site_id))).scalars())

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy import func, select
-from sqlmodel import col
 
+from services.kpi import facts as facts_db
 from services.kpi.api.common import reader
-from services.kpi.db import SiteFact
 from services.kpi.schemas import KpiSiteRead
 from shared.auth import ALL_SITES, Principal
 from shared.http import Page, PageParams, page_params
@@ -20,12 +18,9 @@ async def list_sites(
     request: Request, page: PageParams = Depends(page_params), principal: Principal = Depends(reader)
 ) -> Page[KpiSiteRead]:
     """The sites of the token that the figures know, by id; each one's figures are under /kpi/sites/{site_id}/…"""
-    visible = select(SiteFact).order_by(col(SiteFact.site_id))
-    if ALL_SITES not in principal.sites:
-        visible = visible.where(col(SiteFact.site_id).in_(sorted(principal.sites)))
     async with request.app.state.runtime.engine.connect() as conn:
-        total = (await conn.execute(select(func.count()).select_from(visible.subquery()))).scalar_one()
-        rows = (await conn.execute(visible.limit(page.limit).offset(page.offset))).mappings().all()
+        total, rows = await facts_db.sites_page(conn, None if ALL_SITES in principal.sites else principal.sites,
+                                                page.limit, page.offset)
     items = [
         KpiSiteRead(site_id=row["site_id"], name=row["name"], time_zone=row["time_zone"], configured=row["configured_at"] is not None)
         for row in rows

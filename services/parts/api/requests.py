@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from services.parts import views
 from services.parts.api.common import READ, WRITE, actor, reading, visible_request
@@ -15,11 +15,10 @@ from services.parts.schemas import IssueCreate, PartsRequestCreate, PartsRequest
 from services.parts.usecases import requests as usecases
 from services.parts.usecases.common import new_id
 from shared.auth import Principal
-from shared.http import Page, PageParams, page_params
+from shared.http import Page, PageParams, optional_body, page_params
 from shared.runtime import open_uow
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-IssueCreateOrEmpty = Annotated[IssueCreate, Body(default_factory=IssueCreate)]
+IssueCreateOrEmpty = optional_body(IssueCreate)
 
 router = APIRouter(tags=["requests"])
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reception import queries, views
 from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
@@ -18,14 +17,13 @@ from services.reception.schemas.appointments import (
 )
 from services.reception.usecases import appointments, store
 from shared.auth import Principal
-from shared.http import Page, PageParams, check_if_match, page_params
+from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.runtime import open_uow
 from shared.types import Day
 from shared.uow import UnitOfWork
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-AppointmentCancelOrEmpty = Annotated[AppointmentCancel, Body(default_factory=AppointmentCancel)]
-AppointmentNoShowOrEmpty = Annotated[AppointmentNoShow, Body(default_factory=AppointmentNoShow)]
+AppointmentCancelOrEmpty = optional_body(AppointmentCancel)
+AppointmentNoShowOrEmpty = optional_body(AppointmentNoShow)
 
 router = APIRouter(tags=["appointments"])
 

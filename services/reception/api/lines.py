@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reception.api.common import WRITE
 from services.reception.api.ro_write import ro_write
 from services.reception.schemas.repair_orders import ApprovalRequest, Decision, JobLineCreate, JobLinePatch, RepairOrderRead
 from services.reception.usecases import repair_orders
 from shared.auth import Principal
+from shared.http import optional_body
 from shared.types import Instant
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-ApprovalRequestOrEmpty = Annotated[ApprovalRequest, Body(default_factory=ApprovalRequest)]
+ApprovalRequestOrEmpty = optional_body(ApprovalRequest)
 
 router = APIRouter(tags=["job lines and approval"])
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
 from services.reception import queries, views
@@ -19,13 +18,12 @@ from services.reception.schemas.repair_orders import (
 )
 from services.reception.usecases import billing, repair_orders, store
 from shared.auth import Principal
-from shared.http import Page, PageParams, page_params
+from shared.http import Page, PageParams, optional_body, page_params
 from shared.problems import not_found
 from shared.runtime import open_uow
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-CancellationOrEmpty = Annotated[Cancellation, Body(default_factory=Cancellation)]
-InvoiceCreateOrEmpty = Annotated[InvoiceCreate, Body(default_factory=InvoiceCreate)]
+CancellationOrEmpty = optional_body(Cancellation)
+InvoiceCreateOrEmpty = optional_body(InvoiceCreate)
 
 router = APIRouter(tags=["repair orders"])
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import SecretStr, ValidationError
 
 from services.reception.api.common import READ, at_of, reading, settings_of, site_in_path
@@ -21,14 +21,13 @@ from services.reception.warranty.views import claim_etag, claim_read, list_claim
 from shared import webhooks
 from shared.auth import Principal, Role, requires
 from shared.contracts.warranty import ClaimStatus
-from shared.http import Page, PageParams, check_if_match, page_params
+from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.problems import ProblemError
 from shared.runtime import Runtime, open_uow
 from shared.uow import UnitOfWork
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-ClaimCloseOrEmpty = Annotated[ClaimClose, Body(default_factory=ClaimClose)]
-ClaimSubmitOrEmpty = Annotated[ClaimSubmit, Body(default_factory=ClaimSubmit)]
+ClaimCloseOrEmpty = optional_body(ClaimClose)
+ClaimSubmitOrEmpty = optional_body(ClaimSubmit)
 
 router = APIRouter(tags=["warranty claims"])
 CLERK = requires(Role.WARRANTY, Role.ADVISOR, Role.MANAGER)

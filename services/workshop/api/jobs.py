@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,12 +25,11 @@ from services.workshop.usecases import work
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import dispatch_queue, list_jobs, parts_requests, read_job
 from shared.auth import Principal
-from shared.http import Page, PageParams, page_params
+from shared.http import Page, PageParams, optional_body, page_params
 from shared.outbox import utcnow
 from shared.uow import UnitOfWork
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-JobStepOrEmpty = Annotated[JobStep, Body(default_factory=JobStep)]
+JobStepOrEmpty = optional_body(JobStep)
 
 router = APIRouter(tags=["jobs"])
 B = TypeVar("B", bound=BaseModel)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
@@ -17,13 +16,12 @@ from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import clockings, list_technicians
 from services.workshop.views import technician_read
 from shared.auth import Principal
-from shared.http import Page, PageParams, check_if_match, etag, page_params
+from shared.http import Page, PageParams, check_if_match, etag, optional_body, page_params
 from shared.types import Instant
 from shared.uow import UnitOfWork
 
-# Every field of these bodies is optional: a request without a body means all defaults.
-ClockInOrEmpty = Annotated[ClockIn, Body(default_factory=ClockIn)]
-ClockStepOrEmpty = Annotated[ClockStep, Body(default_factory=ClockStep)]
+ClockInOrEmpty = optional_body(ClockIn)
+ClockStepOrEmpty = optional_body(ClockStep)
 
 router = APIRouter(tags=["technicians"])
 
