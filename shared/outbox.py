@@ -21,6 +21,7 @@ from shared.cloudevents import CloudEvent
 from shared.contracts.base import Event
 from shared.db import InfraTables
 from shared.reconcile import already_on_topic
+from shared.waiting import woken
 
 log = logging.getLogger("pitwall.outbox")
 _appending_commits = 0  # transactions of this process that appended to an outbox and committed (the relays' wake-up)
@@ -202,10 +203,7 @@ class OutboxRelay:
         await self._close_producer()
 
     async def _idle(self) -> None:
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-        except TimeoutError:
-            pass
+        await woken(self._wake, self._poll_seconds)
         self._wake.clear()
 
     async def _unsent(self) -> list[dict[str, Any]]:

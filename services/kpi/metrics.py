@@ -30,6 +30,7 @@ from services.kpi import review
 from services.kpi.satisfaction import metrics as satisfaction
 from services.kpi.warranty import metrics as warranty
 from shared.outbox import utcnow
+from shared.waiting import woken
 
 log = logging.getLogger("pitwall.kpi.metrics")
 _Family = exposition.Family
@@ -177,7 +178,11 @@ class KpiMetrics(Collector):
         while True:
             try:
                 # A full round never takes more than about a third of the time, however many sites there are.
-                await asyncio.wait_for(self._wake.wait(), timeout=max(self._refresh_seconds, 2 * full_round))
+                if not await woken(self._wake, max(self._refresh_seconds, 2 * full_round)):
+                    began = time.monotonic()
+                    await self._refresh_all()
+                    full_round = time.monotonic() - began
+                    continue
                 # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay, or a
                 # start before its first fetch says how far behind it is), figures of the past are not worth its time.
                 await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if self.catching_up() else self._debounce_seconds)
@@ -190,10 +195,6 @@ class KpiMetrics(Collector):
                 last_pass = time.monotonic() - began
                 self._pass_seconds.set(last_pass)
                 self._pass_sites.set(count)
-            except TimeoutError:
-                began = time.monotonic()
-                await self._refresh_all()
-                full_round = time.monotonic() - began
             except asyncio.CancelledError:
                 raise
             except Exception:  # noqa: BLE001 - the cache stays as it was; the next round retries

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -14,6 +13,7 @@ from typing import Any
 import httpx
 
 from shared import webhooks
+from shared.waiting import woken
 
 log = logging.getLogger("pitwall.oem_simulator.webhooks")
 
@@ -83,8 +83,7 @@ class WebhookSender:
                     await self._attempt(client, min(ready, key=lambda d: d.due))
                     continue
                 wait = min((d.due - now for d in heads), default=None)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), wait)
+                await woken(self._wake, wait)
 
     async def _attempt(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
         signed = webhooks.headers(self._secret, delivery.msg_id, delivery.body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import heapq
 import time
@@ -12,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from shared.problems import ProblemError, conflict, not_found
+from shared.waiting import woken
 from tools.oem_simulator.delivery import WebhookSender
 from tools.oem_simulator.recalls import RecallBook
 from tools.oem_simulator.rules import Policy, claim_problems, decide
@@ -236,5 +236,4 @@ class Simulator:
                 _, _, claim_id, submission, action = heapq.heappop(self._jobs)
                 self._run_job(claim_id, submission, action)
             wait = self._jobs[0][0] - now if self._jobs else None
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), wait)
+            await woken(self._wake, wait)

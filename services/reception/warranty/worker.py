@@ -7,7 +7,6 @@ timeout) and committed first, so a crash or a second worker retries it later —
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +22,7 @@ from services.reception.warranty.oem import OemClient, OemUnavailable, Refused, 
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
 from shared.outbox import utcnow
 from shared.runtime import Runtime
+from shared.waiting import woken
 
 log = logging.getLogger("pitwall.reception.warranty")
 
@@ -59,8 +59,7 @@ class SubmissionWorker:
                     log.exception("warranty queue tick failed")
                     busy = False
                 if not busy:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._settings.warranty_queue_poll_seconds)
+                    await woken(self._wake, self._settings.warranty_queue_poll_seconds)
         finally:
             await self._client.aclose()
 
