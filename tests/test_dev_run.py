@@ -6,13 +6,17 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from services.workshop.app import create_app as create_workshop
 from tests.kit import auth, new_site, running
 from tests.reception.helpers import app as reception_app
 from tests.workshop.floor import settings as workshop_settings
 from tools import demo
+from tools import run as dev_run
 from tools.ports import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,3 +59,18 @@ def test_the_readme_walks_a_first_repair_order_on_the_demo_site() -> None:
     for step in ("/sites/demo/customers", "/sites/demo/arrivals", "/request-approval", "/dispatch", "/clock-on", "/complete",
                  "/qc", "/invoice", "/deliver", "/kpi/sites/demo/summary"):
         assert step in walk, step
+
+
+def test_a_finished_simulator_is_reaped_while_the_services_run_on(capsys: pytest.CaptureFixture[str]) -> None:
+    simulator = subprocess.Popen([sys.executable, "-c", "pass"])
+    while Path(f"/proc/{simulator.pid}/stat").read_text().split(") ", 1)[1][0] != "Z":  # ended, not yet reaped: a zombie
+        time.sleep(0.05)  # polling another process's exit
+    assert dev_run.reaped(simulator) is None
+    assert not Path(f"/proc/{simulator.pid}").exists()
+    assert "the simulated day ended (exit code 0); the services keep running" in capsys.readouterr().out
+    playing = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert dev_run.reaped(playing) is playing and dev_run.reaped(None) is None
+    finally:
+        playing.kill()
+        playing.wait()

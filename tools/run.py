@@ -43,6 +43,14 @@ def _wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout:
     raise SystemExit(f"run: {name} was not ready within {timeout:.0f}s; see .data/logs/{name}.log")
 
 
+def reaped(simulator: subprocess.Popen[bytes] | None) -> subprocess.Popen[bytes] | None:
+    """The simulator while it plays; once it ended, reaped (not left a zombie until Ctrl-C) and None."""
+    if simulator is None or simulator.poll() is None:
+        return simulator
+    print(f"run: the simulated day ended (exit code {simulator.returncode}); the services keep running")
+    return None
+
+
 def _prepare_demo(ports: dict[str, int]) -> None:
     token = mint_token(os.environ.get("PITWALL_JWT_SECRET", DEV_JWT_SECRET), "dev-run", ["manager"], [demo.DEMO_SITE])
     try:
@@ -126,9 +134,7 @@ def main() -> int:
             simulator = subprocess.Popen([sys.executable, "-m", "tools.simulator", "--sites", "2", "--speed", "600", *urls,
                                           "--log", str(data_dir / "simulator-log.jsonl")], cwd=ROOT, env=env)
         while not stopping:
-            if simulator is not None and simulator.poll() is not None:  # reaped here, not left a zombie until Ctrl-C
-                print(f"run: the simulated day ended (exit code {simulator.returncode}); the services keep running")
-                simulator = None
+            simulator = reaped(simulator)
             for name, process in processes.items():
                 if process.poll() is not None:
                     print(f"run: {name} exited with code {process.returncode}; stopping", file=sys.stderr)
