@@ -2,6 +2,8 @@
 
 import argparse
 import asyncio
+import signal
+from types import FrameType
 
 import uvicorn
 
@@ -29,7 +31,15 @@ def main() -> None:
                                         sites=set(args.site) if args.site else None))
         print(f"rebuilt the kpi projections: {count}")
         return
+    # uvicorn re-raises the signals that stopped it once it is done; with the default handlers a SIGTERM after a Ctrl-C
+    # then killed the process before its exit clean-up, and the figures worker's semaphores were reported leaked.
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, _exit)
     uvicorn.run("services.kpi.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
+
+
+def _exit(signum: int, _: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
 
 
 if __name__ == "__main__":

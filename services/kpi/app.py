@@ -1,7 +1,5 @@
 """Start-up file of the kpi service."""
 
-import asyncio
-
 from aiokafka import TopicPartition
 from fastapi import FastAPI, Query
 from fastapi.responses import Response
@@ -49,7 +47,9 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
         try:
             await holder[0].run()
         finally:
-            await asyncio.to_thread(holder[0].close)  # waits for the worker process: not on the event loop
+            # Waited for here, on the loop: handed to a thread, the process could be ended by the SIGTERM that follows a
+            # Ctrl-C before the worker's queues were closed, and their semaphores were reported leaked.
+            holder[0].close()
 
     on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
     runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop])
