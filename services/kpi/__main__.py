@@ -38,8 +38,8 @@ def main() -> None:
     uvicorn.run("services.kpi.app:create_app", factory=True, host=args.host, port=args.port, log_config=None)
 
 
-def _exit(signum: int, _: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+def _exit(_signum: int, _: FrameType | None) -> None:
+    raise SystemExit(0)  # asked to stop, and stopped cleanly
 
 
 if __name__ == "__main__":
