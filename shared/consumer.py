@@ -151,6 +151,8 @@ class ConsumerRunner:
         self._max_batch = max_batch
         self._after_db_commit = after_db_commit
         self._handle_batch: BatchHandler | None = None
+        self._committed: Callable[[], None] | None = None
+        self._rolled_back: Callable[[], None] | None = None
         self._assignment_watchers: list[AssignmentWatcher] = []
         self.batch_lock = asyncio.Lock()  # held while a batch's transaction runs (rebalances wait for it)
         self._consumer: AIOKafkaConsumer | None = None
@@ -159,7 +161,8 @@ class ConsumerRunner:
         self.connected = False
         self.lag: int | None = None  # events not yet processed on the assigned partitions as of the last poll (None: not known yet)
 
-    def use_batch_handler(self, handle_batch: BatchHandler) -> None:
+    def use_batch_handler(self, handle_batch: BatchHandler, *, committed: Callable[[], None] | None = None,
+                          rolled_back: Callable[[], None] | None = None) -> None:
         """Apply a poll's events with one call in one savepoint, instead of `handle` per event.
 
         Every partition batch of the poll goes through together (each partition's events in their order), in one
@@ -254,12 +257,19 @@ class ConsumerRunner:
         every_record = [record for records in batches.values() for record in records]
         try:
             async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
-                async with session.begin():
-                    await self._lock_keys(session, every_record)
-                    await self._apply_all(session, every_record, dead, outcomes)
-                    for tp, records in batches.items():
-                        await self._store_offset(session, tp, records[-1].offset + 1)
-                    await self._dead_letter(dead)
+                try:
+                    async with session.begin():
+                        await self._lock_keys(session, every_record)
+                        await self._apply_all(session, every_record, dead, outcomes)
+                        for tp, records in batches.items():
+                            await self._store_offset(session, tp, records[-1].offset + 1)
+                        await self._dead_letter(dead)
+                except BaseException:
+                    if self._rolled_back is not None:
+                        self._rolled_back()
+                    raise
+                if self._committed is not None:
+                    self._committed()
                 if self._after_db_commit is not None:
                     self._after_db_commit()
                 _stop_if_asked(every_record)

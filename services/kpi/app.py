@@ -7,10 +7,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry
 
 from services.kpi.api import figures, reports, sites, targets
 from services.kpi.db import infra
-from services.kpi.handlers import batch_handler, handlers
+from services.kpi.handlers import batch_handler, changes_of, handlers
 from services.kpi.metrics import KpiMetrics
 from services.kpi.ownership import Ownership
-from services.kpi.reader import FigureWorker, sync_url
+from services.kpi.state.live import LiveState
 from services.kpi.settings import KpiSettings
 from shared.observability import render
 from shared.runtime import Runtime, build_app
@@ -32,39 +32,30 @@ def serve_metrics(app: FastAPI, registry: CollectorRegistry, figures_text: KpiMe
         return Response(text, media_type=CONTENT_TYPE_LATEST)
 
 
-def figure_worker(settings: KpiSettings) -> FigureWorker | None:
-    """The worker process computing the sites' figures (None: in this process, e.g. on an in-memory database)."""
-    url = sync_url(settings.resolved_database_url())
-    return FigureWorker(url, settings.metrics_month_refresh_seconds) if url is not None and settings.metrics_worker_process else None
-
-
 def create_app(settings: KpiSettings | None = None) -> FastAPI:
     """The kpi app: projects every topic into its DB, serves figures on REST and /metrics."""
     settings = settings or KpiSettings()
     holder: list[KpiMetrics] = []
 
     async def metrics_loop(runtime: Runtime) -> None:
-        try:
-            await holder[0].run()
-        finally:
-            # Waited for here, on the loop: handed to a thread, the process could be ended by the SIGTERM that follows a
-            # Ctrl-C before the worker's queues were closed, and their semaphores were reported leaked.
-            holder[0].close()
+        await holder[0].run()
 
-    on_applied = lambda session, site: holder[0].on_applied(session, site)  # noqa: E731 - the collector needs the engine
-    runtime = Runtime(settings, infra, handlers=handlers(on_applied), loops=[metrics_loop])
+    runtime = Runtime(settings, infra, handlers=handlers(), loops=[metrics_loop])
     consumer = runtime.consumer
     ownership = Ownership()
+    live = LiveState(changes_of, ownership.owns)
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
                            lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
-                           catch_up_seconds=settings.metrics_catch_up_seconds,
-                           worker=figure_worker(settings), registry=runtime.metrics, owns=ownership.owns)
+                           catch_up_seconds=settings.metrics_catch_up_seconds, registry=runtime.metrics,
+                           owns=ownership.owns, live=live, batch_lock=consumer.batch_lock if consumer is not None else None)
     holder.append(collector)
     if consumer is not None:
-        consumer.use_batch_handler(batch_handler(on_applied))
+        consumer.use_batch_handler(batch_handler(live), committed=lambda: collector.mark_dirty(*live.committed()),
+                                   rolled_back=live.rolled_back)
 
         def reassigned(assigned: set[TopicPartition], counts: dict[str, int]) -> None:
             ownership.assign(assigned, counts)
+            live.reassigned()
             collector.reassigned()
 
         consumer.watch_assignment(reassigned)

@@ -189,7 +189,8 @@ def _now_statements() -> dict[str, Any]:
     }
 
 
-def _params(site_id: str, start: float, end: float, now: float) -> dict[str, Any]:
+def params(site_id: str, start: float, end: float, now: float) -> dict[str, Any]:
+    """The bound values of a facts read: the range, the moment states are read at, and a day before it."""
     at = min(end, now)
     return {"site": site_id, "lo": dt(start), "hi": dt(end), "at": dt(at), "day_back": dt(at - 86400)}
 
@@ -201,8 +202,8 @@ async def load_facts(conn: AsyncConnection, site_id: str, start: float, end: flo
 
 def load_facts_sync(conn: Connection, site_id: str, start: float, end: float, now: float) -> m.Facts:
     """`load_facts` on a synchronous connection (for a worker thread: no hop between threads per statement)."""
-    params = _params(site_id, start, end, now)
-    return facts_from_rows({name: list(conn.execute(statement, params).mappings().all())
+    bound = params(site_id, start, end, now)
+    return facts_from_rows({name: list(conn.execute(statement, bound).mappings().all())
                             for name, statement in _statements().items()})
 
 

@@ -34,6 +34,7 @@ from services.kpi.db import (
 from services.kpi.projection.rules import ALL_TECHNICIANS, Patch
 from services.kpi.satisfaction.projection import projections as satisfaction_projections
 from services.kpi.projection.store import Changes, write
+from services.kpi.state.live import LiveState
 from services.kpi.warranty.projection import projections as warranty_projections
 from shared.cloudevents import CloudEvent
 from shared.contracts import parts as p
@@ -362,8 +363,8 @@ SEQUENCED = warranty_projections()  # warranty claims (services/kpi/warranty): t
 PROJECTIONS.update(SEQUENCED)
 
 
-async def project_batch(session: AsyncSession, events: Sequence[Event], sequences: Sequence[int] | None = None) -> None:
-    """Apply events to the projection (inside the caller's transaction), reading and writing each table once.
+def changes_of(events: Sequence[Event], sequences: Sequence[int] | None = None) -> Changes:
+    """What a batch of events says about the fact rows (pure).
 
     `sequences`: the events' `ce_sequence` (0 when not given), which the SEQUENCED projections order an aggregate by.
     """
@@ -374,37 +375,31 @@ async def project_batch(session: AsyncSession, events: Sequence[Event], sequence
             SEQUENCED[type(event)](changes, event, sequences[i] if sequences is not None else 0)
         else:
             PROJECTIONS[type(event)](changes, event)
-    await write(session, changes)
+    return changes
 
 
-async def project(session: AsyncSession, event: Event) -> None:
-    """Apply one event to the projection (inside the caller's transaction)."""
-    await project_batch(session, [event])
+async def project_batch(session: AsyncSession, events: Sequence[Event], sequences: Sequence[int] | None = None) -> None:
+    """Apply events to the projection's tables (inside the caller's transaction), reading and writing each table once."""
+    await write(session, changes_of(events, sequences))
 
 
-OnApplied = Callable[[AsyncSession, str], None]
-
-
-def handlers(on_applied: OnApplied | None = None) -> dict[type[Event], Handler]:
-    """The runtime's handler map (one event at a time): every event type projected, then `on_applied(session, site)`."""
+def handlers() -> dict[type[Event], Handler]:
+    """The runtime's handler map (one event at a time, straight to the tables): every event type projected."""
 
     async def handle(uow: UnitOfWork, event: Event) -> None:
-        await project(uow.session, event)
-        if on_applied is not None:
-            on_applied(uow.session, event.site_id)
+        await project_batch(uow.session, [event])
 
     return {event_class: handle for event_class in PROJECTIONS}
 
 
-def batch_handler(on_applied: OnApplied | None = None) -> Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]:
-    """The consumer's batch handler: a poll's events projected at once, then `on_applied(session, site)` per site."""
+BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]
+
+
+def batch_handler(live: LiveState) -> BatchHandler:
+    """The consumer's batch handler: a poll's events applied to the sites' rows in memory and written behind."""
 
     async def handle_batch(session: AsyncSession, items: list[tuple[CloudEvent, Event]]) -> None:
-        events = [event for _, event in items]
-        await project_batch(session, events, [cloud_event.sequence for cloud_event, _ in items])
-        if on_applied is not None:
-            for site_id in dict.fromkeys(event.site_id for event in events):
-                on_applied(session, site_id)
+        await live.apply(session, [event for _, event in items], [cloud_event.sequence for cloud_event, _ in items])
 
     return handle_batch
 

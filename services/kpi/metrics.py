@@ -1,8 +1,9 @@
-"""/metrics: gauges and wait histograms per site and window, computed from the projection.
+"""/metrics: gauges and wait histograms per site and window, computed from the sites' rows in memory.
 
-A Prometheus collector cannot await, so each site's figures are computed by a background loop and
-kept in memory: right after a consumer batch that touched the site commits, and every few seconds
-for every site (open intervals keep running: time keeps moving). A scrape only reads that cache.
+A Prometheus collector cannot await, so each site's figures are computed by a background loop and kept as rendered
+text: right after a consumer batch that touched the site commits, and every few seconds for every site (open intervals
+keep running: time keeps moving). With the owned sites' rows in memory (services.kpi.state) no statement reaches the
+database; without them (a collector on its own, in tests and tools) each site is read from the database.
 """
 
 from __future__ import annotations
@@ -16,9 +17,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.kpi import exposition
 from services.kpi import facts as facts_db
@@ -28,6 +27,9 @@ from services.kpi.figures import window as windows
 from services.kpi import families as site_figures
 from services.kpi import review
 from services.kpi.satisfaction import metrics as satisfaction
+from services.kpi.state import figures as memory_figures
+from services.kpi.state.figures import Targets
+from services.kpi.state.live import LiveState
 from services.kpi.warranty import metrics as warranty
 from shared.outbox import utcnow
 from shared.waiting import woken
@@ -57,14 +59,19 @@ class KpiMetrics(Collector):
     def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
                  lag: Callable[[], int | None] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
                  worker: reader.FigureWorker | None = None, registry: CollectorRegistry | None = None,
-                 owns: Callable[[str], bool] = lambda site_id: True) -> None:
+                 owns: Callable[[str], bool] = lambda site_id: True, live: LiveState | None = None,
+                 batch_lock: asyncio.Lock | None = None) -> None:
         """`lag()`: events the consumer is behind (None: not known yet); while more than `catch_up_lag` or not known, dirty
         sites wait `catch_up_seconds`.
 
         With a `worker` (process), sites' figures are read and computed there, and only their text is kept here (`collect`
         then has nothing: it serves figures computed in this process). `owns(site)`: whether this instance exports the site
-        (services.kpi.ownership); the others' figures are neither computed nor shown here.
+        (services.kpi.ownership); the others' figures are neither computed nor shown here. `live`: the owned sites' rows in
+        memory, read under the consumer's `batch_lock` when a site is first needed.
         """
+        self._live = live
+        self._batch_lock = batch_lock
+        self._stale_targets: set[str] = set()
         self._engine = engine
         self._owns = owns
         self._reassigned = False
@@ -125,18 +132,6 @@ class KpiMetrics(Collector):
             self._text = exposition.join(list(self._rendered.values()), self._headers)
         return self._text
 
-    def on_applied(self, session: AsyncSession, site_id: str) -> None:
-        """Called by the handlers inside the consumer's transaction: refresh the site once it commits."""
-        sites: set[str] | None = session.info.get("kpi_sites")
-        if sites is None:
-            sites = session.info["kpi_sites"] = set()
-
-            def committed(_: Any) -> None:
-                self.mark_dirty(*session.info.pop("kpi_sites", set()))
-
-            event.listen(session.sync_session, "after_commit", committed, once=True)
-        sites.add(site_id)
-
     def reassigned(self) -> None:
         """The group moved partitions: forget the sites no longer owned, compute every owned one soon."""
         for site_id in [s for s in self._rendered if not self._owns(s)]:
@@ -145,6 +140,11 @@ class KpiMetrics(Collector):
         self._text = None
         self._reassigned = True
         self._wake.set()
+
+    def targets_changed(self, site_id: str) -> None:
+        """A site's targets or reference data were written (over REST): read them again and recompute the site."""
+        self._stale_targets.add(site_id)
+        self.mark_dirty(site_id)
 
     def mark_dirty(self, *sites: str) -> None:
         """Recompute these sites soon."""
@@ -156,10 +156,24 @@ class KpiMetrics(Collector):
         if sites is None:
             async with self._engine.connect() as conn:
                 sites = await facts_db.known_sites(conn)
+            if self._live is not None:
+                await self._live.reread_targets(self._engine)
+        owned = [s for s in sites if self._owns(s)]
+        if self._live is not None:
+            await self._live.hold(self._engine, owned, self._batch_lock)
+            stale, self._stale_targets = self._stale_targets & set(owned), self._stale_targets - set(owned)
+            if stale:
+                await self._live.reread_targets(self._engine, stale)
         moment = utcnow().timestamp()
-        for site_id in (s for s in sites if self._owns(s)):
+        for site_id in owned:
             families: dict[str, _Family] = {}
-            if self._worker is not None:
+            held = self._live.held(site_id) if self._live is not None else None
+            if held is not None:
+                assert self._live is not None
+                families = memory_figures.families(held, moment, self._live.targets.get(site_id) or Targets())
+                rendered = exposition.render(families)
+                await asyncio.sleep(0)  # one site at a time: the consumer's batches run in between
+            elif self._worker is not None:
                 rendered = await self._worker.rendered(site_id, moment)
             else:
                 snapshots = await site_snapshots(self._engine, site_id, moment)

@@ -69,16 +69,18 @@ def _statements() -> dict[str, Any]:
     }
 
 
-def _params(site_id: str, site: SiteConfig, now: float) -> tuple[dict[str, Any], int, int]:
+def params(site_id: str, site: SiteConfig, now: float) -> tuple[dict[str, Any], int, int]:
+    """The bound values of the review's statements at `now`, with the site's local year and month."""
     local = datetime.fromtimestamp(now, windows.zone(site.time_zone))
     mtd = windows.month_to_date(site.time_zone, now)
     back = windows.month(site.time_zone, local.year - 1 + local.month // 12, local.month % 12 + 1, now).start
-    params = {"site": site_id, "year": local.year, "month": local.month, "ym": f"{local.year:04d}-{local.month:02d}",
-              "lo": facts_db.dt(mtd.start), "hi": facts_db.dt(mtd.end), "back": facts_db.dt(back)}
-    return params, local.year, local.month
+    bound = {"site": site_id, "year": local.year, "month": local.month, "ym": f"{local.year:04d}-{local.month:02d}",
+             "lo": facts_db.dt(mtd.start), "hi": facts_db.dt(mtd.end), "back": facts_db.dt(back)}
+    return bound, local.year, local.month
 
 
-def _rows(results: dict[str, list[Any]], year: int, month: int, month_read: bool) -> ReviewRows:
+def rows_of(results: dict[str, list[Any]], year: int, month: int, month_read: bool) -> ReviewRows:
+    """The review's rows from what each of its statements read."""
     rows = ReviewRows(year, month, {r[0]: float(r[1]) for r in results["targets"]}, month_read)
     if month_read:
         if results["reference"]:
@@ -90,9 +92,9 @@ def _rows(results: dict[str, list[Any]], year: int, month: int, month_read: bool
 
 def review_rows_sync(conn: Connection, site_id: str, site: SiteConfig, now: float, with_month: bool) -> ReviewRows:
     """The review's rows on a synchronous connection (the worker process)."""
-    params, year, month = _params(site_id, site, now)
+    bound, year, month = params(site_id, site, now)
     chosen = [name for name in _statements() if with_month or name == "targets"]
-    return _rows({name: list(conn.execute(_statements()[name], params).all()) for name in chosen}, year, month, with_month)
+    return rows_of({name: list(conn.execute(_statements()[name], bound).all()) for name in chosen}, year, month, with_month)
 
 
 async def review_rows(engine: AsyncEngine, site_id: str, now: float, with_month: bool) -> tuple[SiteConfig, ReviewRows]:

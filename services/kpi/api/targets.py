@@ -55,6 +55,7 @@ async def put_targets(request: Request, response: Response, site_id: str, body: 
         await write_targets(uow.session, site_id, year, body.targets, principal.subject)
         result = await _targets(uow.session, site_id, year)
         await uow.commit(result)
+    request.app.state.kpi_metrics.targets_changed(site_id)
     response.headers["ETag"] = etag("targets", f"{site_id}-{year}", result.version)
     return result
 
@@ -98,5 +99,6 @@ async def put_reference_data(request: Request, response: Response, site_id: str,
         row = await write_reference(uow.session, site_id, month, body, principal.subject)
         result = _reference_read(row)
         await uow.commit(result)
+    request.app.state.kpi_metrics.targets_changed(site_id)
     response.headers["ETag"] = etag("reference", f"{site_id}-{month}", result.version)
     return result
