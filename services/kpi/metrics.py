@@ -193,6 +193,8 @@ class KpiMetrics(Collector):
             try:
                 # A full round never takes more than about a third of the time, however many sites there are.
                 if not await woken(self._wake, max(self._refresh_seconds, 2 * full_round)):
+                    if self.catching_up():
+                        continue  # a replay: the consumer has the interpreter; the figures follow once it caught up
                     began = time.monotonic()
                     await self._refresh_all()
                     full_round = time.monotonic() - began

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections import defaultdict
 from decimal import Decimal
 
@@ -53,15 +54,25 @@ def _present(attendance: list[Attendance]) -> dict[str, list[Span]]:
     return {t: subtract(union(spans), union(breaks.get(t, []))) for t, spans in shifts.items()}
 
 
+_last: list[tuple[Facts, list[ClockInterval]]] = []  # the facts of the windows being computed, and their worked clocks
+
+
 def worked_clocks(facts: Facts) -> list[ClockInterval]:
     """The corrected job clocks cut to the time their technician was clocked in and off break: a break pauses a job, a
     clock-out stops it counting, and a clock left running after clock-out adds nothing (it is a stale clock)."""
+    # Every window of a site is computed from one read of its facts, and three figures ask: worked out once per read.
+    if _last and _last[0][0] is facts:
+        return _last[0][1]
     present = _present(adjusted_attendance(facts))
+    ends = {technician: [hi for _, hi in spans] for technician, spans in present.items()}
     worked: list[ClockInterval] = []
     for c in adjusted_clocks(facts):
+        spans = present.get(c.technician_id, [])
+        first = bisect_right(ends.get(c.technician_id, []), c.start)  # the first span still open after the clock's start
         clocked = [(c.start, math.inf if c.end is None else c.end)]
-        for lo, hi in intersect(clocked, present.get(c.technician_id, [])):
+        for lo, hi in intersect(clocked, spans[first:]):
             worked.append(ClockInterval(c.job_id, c.technician_id, lo, None if hi == math.inf else hi, c.bay_id))
+    _last[:] = [(facts, worked)]
     return worked
 
 

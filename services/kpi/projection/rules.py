@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 START_KINDS = frozenset({"on", "resume"})
 TECHNICIAN_STOP_KINDS = frozenset({"off", "pause"})
@@ -21,18 +22,21 @@ ALL_TECHNICIANS = ""  # technician_id of a mark that concerns every technician o
 _ORDER = {"complete": 0, "withdraw": 0, "off": 1, "pause": 1, "dispatch": 2, "on": 3, "resume": 3}
 
 
-@dataclass(frozen=True)
-class Patch:
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+class Patch(NamedTuple):
     """What one event says about one fact row.
 
     fill: attributes every event states alike (set when empty); earliest: times of which the first counts;
     latest / first: per time column, the values of the latest / first statement (by event time) win.
     """
 
-    fill: Mapping[str, Any] = field(default_factory=dict)
-    earliest: Mapping[str, datetime | None] = field(default_factory=dict)
-    latest: Mapping[str, tuple[datetime, Mapping[str, Any]]] = field(default_factory=dict)
-    first: Mapping[str, tuple[datetime, Mapping[str, Any]]] = field(default_factory=dict)
+    # A tuple, not a frozen dataclass: a batch makes one or more per event, and a dataclass's frozen __init__ cost more.
+    fill: Mapping[str, Any] = _EMPTY
+    earliest: Mapping[str, datetime | None] = _EMPTY
+    latest: Mapping[str, tuple[datetime, Mapping[str, Any]]] = _EMPTY
+    first: Mapping[str, tuple[datetime, Mapping[str, Any]]] = _EMPTY
 
 
 def _rank(values: Mapping[str, Any]) -> tuple[str, ...]:

@@ -36,20 +36,22 @@ Ident = tuple[Any, ...]
 Row = dict[str, Any]
 _NOTHING = Patch()
 
-# Rows looked up by more than their key when a batch re-derives intervals: model → the columns of the lookup.
-INDEXED: dict[type[Table], tuple[str, ...]] = {
-    JobMarkFact: ("job_id",),
-    JobIntervalFact: ("job_id",),
-    BayHoldFact: ("job_id",),
-    AttendanceMarkFact: ("technician_id",),
-    AttendanceIntervalFact: ("technician_id", "series"),
+# Rows looked up by more than their key when a batch re-derives intervals: model → the lookup's values of a row.
+INDEXED: dict[type[Table], Callable[[Row], tuple[Any, ...]]] = {
+    JobMarkFact: lambda row: (row["job_id"],),
+    JobIntervalFact: lambda row: (row["job_id"],),
+    BayHoldFact: lambda row: (row["job_id"],),
+    AttendanceMarkFact: lambda row: (row["technician_id"],),
+    AttendanceIntervalFact: lambda row: (row["technician_id"], row["series"]),
 }
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
+    if value is None or value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column")  # as the column itself refuses it
-    return None if value is None else value.astimezone(UTC)
+    return value.astimezone(UTC)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -114,12 +116,12 @@ class SiteState:
         previous = table.pop(ident, None) if row is None else table.get(ident)
         if row is not None:
             table[ident] = row
-        columns = INDEXED.get(model)
-        if columns is not None:
+        lookup = INDEXED.get(model)
+        if lookup is not None:
             if previous is not None:
-                self._index[model][tuple(previous[c] for c in columns)].discard(ident)
+                self._index[model][lookup(previous)].discard(ident)
             if row is not None:
-                self._index[model][tuple(row[c] for c in columns)].add(ident)
+                self._index[model][lookup(row)].add(ident)
         return previous
 
     def size(self) -> int:
