@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -159,6 +160,8 @@ class ConsumerRunner:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
+        self._listed_ends: dict[TopicPartition, int] = {}
+        self._ends_listed_at = 0.0
         self.lag: int | None = None  # events not yet processed on the assigned partitions as of the last poll (None: not known yet)
 
     def use_batch_handler(self, handle_batch: BatchHandler, *, committed: Callable[[], None] | None = None,
@@ -170,8 +173,12 @@ class ConsumerRunner:
 
         If the batch fails (a bad event, a refused write), its savepoint is rolled back and its events are applied one by
         one, each in its own savepoint (`handle_batch` with one event), so only the bad one is dead-lettered.
+
+        `committed` runs after each poll's transaction commits, `rolled_back` after one failed: what the handler keeps in
+        memory follows the database (a savepoint it failed in, the handler undoes itself).
         """
         self._handle_batch = handle_batch
+        self._committed, self._rolled_back = committed, rolled_back
 
     def watch_assignment(self, watcher: AssignmentWatcher) -> None:
         """Call `watcher` with this member's partitions after each rebalance (before any of their records is applied)."""
@@ -219,9 +226,12 @@ class ConsumerRunner:
             await self._process(batches)
         seen = sum(len(records) for records in batches.values())
         behind: int | None = 0
+        ends = await self._ends_not_fetched()
         for tp in self._consumer.assignment():
             highwater = self._consumer.highwater(tp)
-            if highwater is None:  # no fetch answered for it yet: how far behind is not known
+            if highwater is None:
+                highwater = ends.get(tp)
+            if highwater is None:  # neither fetched nor listed yet: how far behind is not known
                 behind = None
                 continue
             lag = max(0, highwater - await self._consumer.position(tp))
@@ -229,6 +239,25 @@ class ConsumerRunner:
             behind = None if behind is None else behind + lag
         self.lag = behind
         return seen
+
+    async def _ends_not_fetched(self) -> dict[TopicPartition, int]:
+        """The end offsets of assigned partitions no fetch has answered for (listed at most once a second).
+
+        A partition without new records may get no fetch answer for a long time (an empty topic: for ever), and its lag
+        would stay unknown: the KPI's figures then waited as if a replay were running.
+        """
+        assert self._consumer is not None
+        unknown = [tp for tp in self._consumer.assignment() if self._consumer.highwater(tp) is None]
+        if not unknown:
+            self._listed_ends = {}
+            return {}
+        if time.monotonic() - self._ends_listed_at >= 1.0 or any(tp not in self._listed_ends for tp in unknown):
+            try:
+                self._listed_ends = await self._consumer.end_offsets(unknown)
+            except Exception as exc:  # noqa: BLE001 - the lag stays unknown until the next try
+                log.debug("listing end offsets failed: %s", exc)
+            self._ends_listed_at = time.monotonic()
+        return self._listed_ends
 
     def forget_partition(self, tp: TopicPartition) -> None:
         """Stop reporting a partition this member lost in a rebalance."""

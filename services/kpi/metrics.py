@@ -201,7 +201,7 @@ class KpiMetrics(Collector):
                     continue
                 # Gather the batches right behind this one; while the consumer catches up on a backlog (a replay, or a
                 # start before its first fetch says how far behind it is), figures of the past are not worth its time.
-                await asyncio.sleep(max(self._catch_up_seconds, 4 * last_pass) if self.catching_up() else self._debounce_seconds)
+                await self._settle(max(self._catch_up_seconds, 4 * last_pass))
                 self._wake.clear()
                 if self._reassigned:
                     self._reassigned = False
@@ -216,6 +216,15 @@ class KpiMetrics(Collector):
             except Exception:  # noqa: BLE001 - the cache stays as it was; the next round retries
                 log.exception("refreshing the kpi metrics failed")
                 await asyncio.sleep(1.0)
+
+    async def _settle(self, catch_up_wait: float) -> None:
+        """Wait the debounce; while the consumer catches up, up to `catch_up_wait`, but no longer than it does."""
+        # Checked again every tenth of a second: at start the lag is unknown until the first fetches answer, and a
+        # fixed wait then held every change of the first seconds back for the whole of it.
+        until = time.monotonic() + catch_up_wait
+        while self.catching_up() and time.monotonic() < until:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(self._debounce_seconds)
 
     def catching_up(self) -> bool:
         """Whether the consumer is working through a backlog, or does not know yet how far behind it is."""

@@ -27,6 +27,7 @@ class Ownership:
     def __init__(self) -> None:
         self._partitions: int | None = None  # of the deciding topic; None: own everything
         self._owned: frozenset[int] = frozenset()
+        self._known: dict[str, bool] = {}  # asked for every event: the answer per site until the next assignment
 
     def assign(self, assigned: Iterable[TopicPartition], counts: Mapping[str, int]) -> None:
         """The group's new assignment to this member, with the partition count of each topic it consumes."""
@@ -39,9 +40,13 @@ class Ownership:
         anchor = min(counts)  # the first topic by name decides
         self._partitions = counts[anchor]
         self._owned = frozenset(tp.partition for tp in assigned if tp.topic == anchor)
+        self._known = {}
 
     def owns(self, site_id: str) -> bool:
         """Whether this instance exports the site's figures."""
         if self._partitions is None:
             return True
-        return partition_of(site_id, self._partitions) in self._owned
+        known = self._known.get(site_id)
+        if known is None:
+            known = self._known[site_id] = partition_of(site_id, self._partitions) in self._owned
+        return known
