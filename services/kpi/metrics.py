@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.kpi import exposition
 from services.kpi import facts as facts_db
-from services.kpi import reader
 from services.kpi.figures import Snapshot, compute
 from services.kpi.figures import window as windows
 from services.kpi import families as site_figures
@@ -58,16 +57,15 @@ class KpiMetrics(Collector):
 
     def __init__(self, engine: AsyncEngine, refresh_seconds: float, debounce_seconds: float, *,
                  lag: Callable[[], int | None] = lambda: 0, catch_up_lag: int = 2000, catch_up_seconds: float = 5.0,
-                 worker: reader.FigureWorker | None = None, registry: CollectorRegistry | None = None,
+                 registry: CollectorRegistry | None = None,
                  owns: Callable[[str], bool] = lambda site_id: True, live: LiveState | None = None,
                  batch_lock: asyncio.Lock | None = None) -> None:
         """`lag()`: events the consumer is behind (None: not known yet); while more than `catch_up_lag` or not known, dirty
         sites wait `catch_up_seconds`.
 
-        With a `worker` (process), sites' figures are read and computed there, and only their text is kept here (`collect`
-        then has nothing: it serves figures computed in this process). `owns(site)`: whether this instance exports the site
-        (services.kpi.ownership); the others' figures are neither computed nor shown here. `live`: the owned sites' rows in
-        memory, read under the consumer's `batch_lock` when a site is first needed.
+        `owns(site)`: whether this instance exports the site (services.kpi.ownership); the others' figures are neither
+        computed nor shown here. `live`: the owned sites' rows in memory, read under the consumer's `batch_lock` when a
+        site is first needed (without it, each site is read from the database at each recomputation).
         """
         self._live = live
         self._batch_lock = batch_lock
@@ -75,7 +73,6 @@ class KpiMetrics(Collector):
         self._engine = engine
         self._owns = owns
         self._reassigned = False
-        self._worker = worker
         self._refresh_seconds = refresh_seconds
         self._debounce_seconds = debounce_seconds
         self._lag = lag
@@ -118,11 +115,6 @@ class KpiMetrics(Collector):
                 for labels, number in family.samples:
                     gauge.add_metric(labels, number)
                 yield gauge
-
-    def close(self) -> None:
-        """Stop the worker process."""
-        if self._worker is not None:
-            self._worker.close()
 
     def exposition(self, sites: list[str] | None = None) -> str:
         """Every site's figures (or these sites') as Prometheus text, rendered when computed."""
@@ -173,8 +165,6 @@ class KpiMetrics(Collector):
                 families = memory_figures.families(held, moment, self._live.targets.get(site_id) or Targets())
                 rendered = exposition.render(families)
                 await asyncio.sleep(0)  # one site at a time: the consumer's batches run in between
-            elif self._worker is not None:
-                rendered = await self._worker.rendered(site_id, moment)
             else:
                 snapshots = await site_snapshots(self._engine, site_id, moment)
                 families = site_figures.site_families(site_id, snapshots)
@@ -235,31 +225,19 @@ class KpiMetrics(Collector):
         """Refresh the sites dirty when the pass begins, the longest waiting first; returns how many were refreshed."""
         # A site dirtied again while queued keeps its place, one dirtied while being refreshed waits for the next pass: a
         # change waits at most one pass over the others, and a pass ends even while the consumer keeps dirtying sites (a
-        # replay), so the wait between passes applies. The worker gets the next site before it is done with this one, so
-        # it never waits for this event loop (busy applying the consumer's batches) between two sites.
-        depth = 2 if self._worker is not None else 1
+        # replay), so the wait between passes applies.
         queue = list(self._dirty)
-        pending: dict[asyncio.Future[None], tuple[str, float]] = {}  # → (site, when sent)
-        count, last_done = 0, 0.0
-        try:
-            while queue or pending:
-                while queue and len(pending) < depth:
-                    site_id = queue.pop(0)
-                    self._dirty.pop(site_id, None)
-                    pending[asyncio.ensure_future(self.refresh([site_id]))] = (site_id, time.monotonic())
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for future in done:
-                    site_id, sent = pending.pop(future)
-                    if future.exception() is not None:
-                        self.mark_dirty(site_id)  # retried on the next pass
-                        future.result()
-                    now = time.monotonic()
-                    self._site_seconds.observe(now - max(sent, last_done))  # the worker took it when done with the last
-                    last_done, count = now, count + 1
-        finally:
-            for future, (site_id, _) in pending.items():  # failed or cancelled meanwhile: those in flight are done again later
-                future.cancel()
-                self.mark_dirty(site_id)
+        count = 0
+        for site_id in queue:
+            self._dirty.pop(site_id, None)
+            began = time.monotonic()
+            try:
+                await self.refresh([site_id])
+            except BaseException:
+                self.mark_dirty(*queue[count:])  # this one and those after it: retried on the next pass
+                raise
+            self._site_seconds.observe(time.monotonic() - began)
+            count += 1
         return count
 
     async def _refresh_all(self) -> None:

@@ -15,8 +15,6 @@ class KpiSettings(ServiceSettings):
 
     metrics_refresh_seconds: float = 5.0  # /metrics is recomputed at least this often (time keeps moving)
     metrics_debounce_seconds: float = 0.02  # after a committed batch, wait this long to gather more before recomputing
-    metrics_worker_process: bool = True  # compute the figures for /metrics in a worker process (off the consumer's interpreter)
-    metrics_month_refresh_seconds: float = 10.0  # with the worker: month-to-date figures recomputed at most this often
     metrics_catch_up_lag: int = 2000  # while the consumer is more events behind than this (a replay), figures wait...
     metrics_catch_up_seconds: float = 5.0  # ...this long (and four times a pass over the sites) between recomputations
     wip_age_threshold_hours: float = 24.0  # an RO in progress longer than this counts as over the threshold

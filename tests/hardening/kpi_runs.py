@@ -104,7 +104,7 @@ async def exported_sites(url: str, sites: list[str]) -> set[str]:
 
 # Every site's figures recomputed each second, month to date too (5 s and 10 s by default): the tests wait less for
 # /metrics to show what the DB holds. Nothing else changes.
-QUICK_METRICS = {"metrics_refresh_seconds": 1.0, "metrics_month_refresh_seconds": 1.0}
+QUICK_METRICS = {"metrics_refresh_seconds": 1.0}
 
 
 async def combined_settled(urls: list[str], site: str, day: Day, wanted: Figures, timeout: float = 60) -> None:

@@ -11,7 +11,10 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import exposition, reader
+from services.kpi import exposition
+from services.kpi.handlers import changes_of
+from services.kpi.state import figures as memory
+from services.kpi.state.live import LiveState
 from services.kpi.app import create_app
 from services.kpi.families import site_families
 from services.kpi.figures import Snapshot
@@ -124,7 +127,7 @@ async def set_targets_and_reference(engine: AsyncEngine) -> None:
             vehicles_due_paid_maintenance=5), "manager")
 
 
-async def test_metrics_show_the_floor_now_targets_and_radar_alike_in_process_and_in_the_worker(database_url: str) -> None:
+async def test_metrics_show_the_floor_now_targets_and_radar_alike_from_the_database_and_from_memory(database_url: str) -> None:
     engine = create_engine(database_url)
     await upgrade_to_head(engine, "kpi")
     try:
@@ -134,24 +137,21 @@ async def test_metrics_show_the_floor_now_targets_and_radar_alike_in_process_and
         snapshots = await site_snapshots(engine, SITE, now)
         families = site_families(SITE, snapshots)
         families.update(await review_families_async(engine, SITE, now, snapshots["month_to_date"]))
-        in_process = exposition.join([exposition.render(families)])
-        assert mine(in_process) == METRICS_AT_NOON
+        from_database = exposition.join([exposition.render(families)])
+        assert mine(from_database) == METRICS_AT_NOON
 
-        url = reader.sync_url(database_url)
-        assert url is not None
-        reader._start(url, month_every=600)  # this process stands in for the worker process
-        try:
-            worker = exposition.join([reader._rendered(SITE, now)])
-            assert lines_of(worker) == lines_of(in_process)
-            # Today's figures follow each change; the month's radar stays as computed until it is due again.
-            later = exposition.join([reader._rendered(SITE, floor_now.at("16:30").timestamp())])
-            assert mine(later)["pitwall_kpi_stale_clocks"][(("kind", "shift_overrun"),)] == 1.0
-            assert mine(later)["pitwall_kpi_staff_turnover_ratio"] == {(("window", "month_to_date"),): 0.25}
-            assert mine(later)["pitwall_kpi_target"] == METRICS_AT_NOON["pitwall_kpi_target"]
-        finally:
-            reader._month.clear()
-            if reader._engine is not None:
-                reader._engine.dispose()
+        live = LiveState(changes_of)
+        await live.hold(engine, [SITE], None)
+        state = live.held(SITE)
+        assert state is not None
+        targets = live.targets[SITE]
+        from_memory = exposition.join([exposition.render(memory.families(state, now, targets))])
+        assert lines_of(from_memory) == lines_of(from_database)
+        # Every window, month to date too, follows the clock and each change.
+        later = exposition.join([exposition.render(memory.families(state, floor_now.at("16:30").timestamp(), targets))])
+        assert mine(later)["pitwall_kpi_stale_clocks"][(("kind", "shift_overrun"),)] == 1.0
+        assert mine(later)["pitwall_kpi_staff_turnover_ratio"] == {(("window", "month_to_date"),): 0.25}
+        assert mine(later)["pitwall_kpi_target"] == METRICS_AT_NOON["pitwall_kpi_target"]
     finally:
         await engine.dispose()
 

@@ -32,10 +32,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.kpi import exposition, reader
+from services.kpi import exposition
+from services.kpi.state import figures as memory
+from services.kpi.state.live import LiveState
 from services.kpi.app import create_app
 from services.kpi.families import site_families
-from services.kpi.handlers import project_batch
+from services.kpi.handlers import changes_of, project_batch
 from services.kpi.metrics import site_snapshots
 from services.kpi.rebuild import rebuild
 from services.kpi.satisfaction.metrics import satisfaction_families
@@ -196,7 +198,7 @@ async def test_claims_late_twice_and_out_of_order_give_exact_figures_on_rest_and
     site = new_site()
     tz, _ = evening_zone()
     s = script(site, tz, datetime.now(UTC))
-    settings = kpi_settings(database_url, kafka, metrics_month_refresh_seconds=0.5)
+    settings = kpi_settings(database_url, kafka)
     await start_at_end_of_topics(settings)
     await publish(kafka, configured(s))
     unknown = CloudEvent(id="unknown-" + site, source="/pitwall/tests", type="pitwall.warranty.claim.archived.v9",
@@ -273,26 +275,27 @@ async def feed(engine: AsyncEngine, batches: list[list[CloudEvent]]) -> None:
             await project_batch(session, events, [ce.sequence for ce in batch])
 
 
-async def test_the_worker_renders_the_warranty_figures_as_the_service_does(tmp_path: Path) -> None:
+async def test_the_warranty_figures_from_memory_are_those_read_from_the_database(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path}/kpi.db"
     engine = create_engine(url)
     await upgrade_to_head(engine, "kpi")
     tz, _ = evening_zone()
-    s = script("site-warranty-worker", tz, datetime.now(UTC))
+    s = script("site-warranty-memory", tz, datetime.now(UTC))
     await feed(engine, [[as_cloud_event(configured(s))], list(s.events.values())[::-1]])
     now = s.now.timestamp()
     families = site_families(s.site, await site_snapshots(engine, s.site, now))
     families.update(await satisfaction_families(engine, s.site, now, exposition.Family))
     families.update(await warranty_families(engine, s.site, now, exposition.Family))
-    in_process = exposition.join([exposition.render(families)])
-    assert warranty_samples(in_process, s.site) == pytest.approx(expected_metrics(s), rel=1e-12)
-    reader._start(reader.sync_url(url), month_every=600)  # this process stands in for the worker process
+    from_database = exposition.join([exposition.render(families)])
+    assert warranty_samples(from_database, s.site) == pytest.approx(expected_metrics(s), rel=1e-12)
+    live = LiveState(changes_of)
     try:
-        assert exposition.join([reader._rendered(s.site, now)]) == in_process
-        # Today's figures again, month to date from the worker's cache: the same text.
-        assert exposition.join([reader._rendered(s.site, now)]) == in_process
+        await live.hold(engine, [s.site], None)
+        state = live.held(s.site)
+        assert state is not None
+        assert warranty_samples(exposition.join([exposition.render(memory.families(state, now, memory.Targets()))]), s.site) \
+            == warranty_samples(from_database, s.site)
     finally:
-        reader._month.clear()
         await engine.dispose()
 
 
