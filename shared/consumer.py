@@ -97,7 +97,9 @@ class ConsumerMetrics:
 
 
 @dataclass
-class _Outcome:
+class Outcome:
+    """What became of a batch's records on one topic."""
+
     applied: int = 0
     duplicate: int = 0
     ignored: int = 0
@@ -281,27 +283,8 @@ class ConsumerRunner:
 
     async def _process(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
         """Every partition batch of one poll in one transaction: each committed with its offset, then Kafka's commit."""
-        dead: list[tuple[ConsumerRecord, str]] = []
-        outcomes = {tp.topic: _Outcome() for tp in batches}
-        every_record = [record for records in batches.values() for record in records]
         try:
-            async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
-                try:
-                    async with session.begin():
-                        await self._lock_keys(session, every_record)
-                        await self._apply_all(session, every_record, dead, outcomes)
-                        for tp, records in batches.items():
-                            await self._store_offset(session, tp, records[-1].offset + 1)
-                        await self._dead_letter(dead)
-                except BaseException:
-                    if self._rolled_back is not None:
-                        self._rolled_back()
-                    raise
-                if self._committed is not None:
-                    self._committed()
-                if self._after_db_commit is not None:
-                    self._after_db_commit()
-                _stop_if_asked(every_record)
+            outcomes = await self.apply(batches)
         except (OperationalError, InterfaceError):
             # The DB, not the event, failed: go back to the stored offsets and try again.
             await self.seek_to_stored(list(batches))
@@ -316,6 +299,41 @@ class ConsumerRunner:
             await self._consumer.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
         except Exception as exc:  # noqa: BLE001 - the DB offset is the truth; Kafka's is for lag tools
             log.info("kafka offset commit failed (DB offset kept): %s", exc)
+
+    async def apply(self, batches: dict[TopicPartition, list[ConsumerRecord]], *, track: bool = True,
+                    dead_letter: bool = True, seen: set[str] | None = None) -> dict[str, Outcome]:
+        """Apply partition batches in one transaction, as the live consumer applies a poll (a rebuild goes through here).
+
+        `track`: store the processed ids and each partition's next offset with them (a partial rebuild does not);
+        `dead_letter`: send what cannot be applied to the group's dead-letter topic (else it is only logged and counted);
+        `seen`: ids applied earlier without being stored (a replay's own duplicates), also skipped, and added to.
+        """
+        dead: list[tuple[ConsumerRecord, str]] = []
+        outcomes = {tp.topic: Outcome() for tp in batches}
+        every_record = [record for records in batches.values() for record in records]
+        async with self.batch_lock, AsyncSession(self._engine, expire_on_commit=False) as session:
+            try:
+                async with session.begin():
+                    await self._lock_keys(session, every_record)
+                    await self._apply_all(session, every_record, dead, outcomes, track=track, seen=seen)
+                    if track:
+                        for tp, records in batches.items():
+                            await self._store_offset(session, tp, records[-1].offset + 1)
+                    if dead_letter:
+                        await self._dead_letter(dead)
+                    else:
+                        for record, reason in dead:
+                            log.warning("skipping %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason)
+            except BaseException:
+                if self._rolled_back is not None:
+                    self._rolled_back()
+                raise
+            if self._committed is not None:
+                self._committed()
+            if self._after_db_commit is not None:
+                self._after_db_commit()
+            _stop_if_asked(every_record)
+        return outcomes
 
     async def _lock_keys(self, session: AsyncSession, records: list[ConsumerRecord]) -> None:
         """On PostgreSQL, hold a lock per record key (a site) for the group until this transaction ends.
@@ -332,7 +350,7 @@ class ConsumerRunner:
 
     async def _apply_all(
         self, session: AsyncSession, records: list[ConsumerRecord], dead: list[tuple[ConsumerRecord, str]],
-        outcomes: dict[str, _Outcome],
+        outcomes: dict[str, Outcome], *, track: bool = True, seen: set[str] | None = None,
     ) -> None:
         # Each partition's records in their order; partitions one after another (no order holds between them anyway).
         parsed: list[tuple[ConsumerRecord, CloudEvent]] = []
@@ -342,6 +360,8 @@ class ConsumerRunner:
             except MalformedEvent as exc:
                 dead.append((record, f"malformed: {exc}"))
         done = await self._already_processed(session, [ce.id for _, ce in parsed])
+        if seen is not None:
+            done.update(ce.id for _, ce in parsed if ce.id in seen)
         fresh: list[tuple[ConsumerRecord, CloudEvent]] = []
         for record, cloud_event in parsed:
             if cloud_event.id in done:
@@ -372,7 +392,9 @@ class ConsumerRunner:
         # A dead-lettered event is not recorded as processed: re-driven after a fix (shared/redrive.py), it is applied.
         refused = {id(record) for record, _ in dead}
         processed = [cloud_event.id for record, cloud_event in fresh if id(record) not in refused]
-        if processed:
+        if seen is not None:
+            seen.update(processed)
+        if processed and track:
             now = utcnow()
             await session.execute(self._tables.processed_event.insert(), [
                 {"consumer": self.group_id, "event_id": event_id, "processed_at": now} for event_id in processed])

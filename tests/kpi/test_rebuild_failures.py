@@ -10,9 +10,7 @@ from sqlalchemy import select
 
 from services.kpi import rebuild
 from services.kpi.db import infra
-from services.kpi.handlers import PROJECTIONS
 from shared.cloudevents import CloudEvent
-from shared.contracts.base import EventRegistry
 from shared.db import create_engine
 from shared.migrations import upgrade_to_head
 from tests.kit import new_site
@@ -37,12 +35,10 @@ async def test_an_event_the_rebuild_could_not_apply_is_not_marked_processed(tmp_
     bad = poison(site, day)
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/kpi.db")
     await upgrade_to_head(engine, "kpi")
-    registry = EventRegistry()
-    registry.register(*PROJECTIONS)
     count = rebuild.RebuildCount()
     try:
         tp = TopicPartition("pitwall.reception.v1", 0)
-        await rebuild._apply(engine, registry, GROUP, tp, records(tp, [*good, bad]), set(), None, count)
+        await rebuild.apply(rebuild.applier(engine, GROUP), {tp: records(tp, [*good, bad])}, set(), None, count)
         async with engine.connect() as conn:
             table = infra.processed_event
             processed = set((await conn.execute(select(table.c.event_id).where(table.c.consumer == GROUP))).scalars())
