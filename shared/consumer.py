@@ -10,6 +10,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -17,7 +18,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.structs import ConsumerRecord
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import ValidationError
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -37,6 +38,12 @@ Handler = Callable[[AsyncSession, CloudEvent, Event], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[tuple[CloudEvent, Event]]], Awaitable[None]]
 # Told the partitions a member holds after each rebalance, with each topic's partition count.
 AssignmentWatcher = Callable[[set[TopicPartition], dict[str, int]], None]
+
+
+# A re-sent event comes again within minutes (a relay retry) or hours (a crash before its mark): its id is kept for far
+# longer, and the consumers' projections that could meet it again later (a group reset) are idempotent (docs/reliability.md).
+PROCESSED_RETENTION = timedelta(days=30)
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def dead_letter_topic(group_id: str) -> str:
@@ -139,8 +146,12 @@ class ConsumerRunner:
         metrics: ConsumerMetrics,
         max_batch: int = 500,
         after_db_commit: Callable[[], None] | None = None,
+        processed_retention: timedelta = PROCESSED_RETENTION,
     ) -> None:
-        """`after_db_commit` runs after each committed batch (the relay's wake-up; tests' crash point)."""
+        """`after_db_commit` runs after each committed batch (the relay's wake-up; tests' crash point).
+
+        `processed_retention`: how long an applied event's id is kept to recognise it when it comes again.
+        """
         self._engine = engine
         self._tables = tables
         self.group_id = group_id
@@ -162,6 +173,8 @@ class ConsumerRunner:
         self._producer: AIOKafkaProducer | None = None
         self._stopping = False
         self.connected = False
+        self._processed_retention = processed_retention
+        self._pruned_at = time.monotonic()
         self._listed_ends: dict[TopicPartition, int] = {}
         self._ends_listed_at = 0.0
         self.lag: int | None = None  # events not yet processed on the assigned partitions as of the last poll (None: not known yet)
@@ -226,6 +239,8 @@ class ConsumerRunner:
         batches = {tp: records for tp, records in fetched.items() if records}
         if batches:
             await self._process(batches)
+        if time.monotonic() - self._pruned_at >= PRUNE_EVERY_SECONDS:
+            await self.prune_processed()
         seen = sum(len(records) for records in batches.values())
         behind: int | None = 0
         ends = await self._ends_not_fetched()
@@ -260,6 +275,15 @@ class ConsumerRunner:
                 log.debug("listing end offsets failed: %s", exc)
             self._ends_listed_at = time.monotonic()
         return self._listed_ends
+
+    async def prune_processed(self) -> int:
+        """Forget the ids of events applied longer ago than the retention; returns how many were forgotten."""
+        self._pruned_at = time.monotonic()
+        table = self._tables.processed_event
+        cutoff = utcnow() - self._processed_retention
+        async with self.batch_lock, self._engine.begin() as conn:
+            result = await conn.execute(delete(table).where(table.c.consumer == self.group_id, table.c.processed_at < cutoff))
+        return int(result.rowcount or 0)
 
     def forget_partition(self, tp: TopicPartition) -> None:
         """Stop reporting a partition this member lost in a rebalance."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -139,3 +140,24 @@ async def test_malformed_and_failing_events_go_to_the_dead_letter_topic_and_the_
     assert any(r.startswith("malformed: missing headers: ce_source, ce_type, ce_time") for r in reasons)
     assert any("handler failed: ValueError: cannot apply a boom note" in r for r in reasons)
     assert any(r.startswith("handler failed: IntegrityError") for r in reasons)
+
+
+async def test_ids_of_events_applied_longer_ago_than_the_retention_are_forgotten_and_recent_ones_kept(
+    database_url: str, kafka: str,
+) -> None:
+    app = sample.create_app(settings(database_url, kafka))
+    async with running(app):
+        runtime = app.state.runtime
+        table = runtime.consumer._tables.processed_event
+        group = runtime.consumer.group_id
+        now = utcnow()
+        async with runtime.engine.begin() as connection:
+            await connection.execute(table.insert(), [
+                {"consumer": group, "event_id": "old", "processed_at": now - timedelta(days=31)},
+                {"consumer": group, "event_id": "recent", "processed_at": now - timedelta(days=29)},
+                {"consumer": "another-group", "event_id": "old", "processed_at": now - timedelta(days=31)},
+            ])
+        assert await runtime.consumer.prune_processed() == 1
+        async with runtime.engine.connect() as connection:
+            kept = set((await connection.execute(select(table.c.consumer, table.c.event_id))).all())
+        assert kept == {(group, "recent"), ("another-group", "old")}
