@@ -183,9 +183,9 @@ async def run(options: Options, bootstrap: str, work: Path) -> Report:
     report.row(f"kpi replay events/s ({options.db})", replay["events_per_second"], f"{replay['seconds']:.1f}s")
     report.row("kpi CPU per event", f"{replay['cpu_ms_per_event']:.3f} ms")
     report.row("kpi resident memory", f"{replay['rss_mb_after_settle']:.0f} MB",
-               f"service + figures worker: {' + '.join(f'{mb:.0f}' for mb in replay['rss_mb_by_process'])} MB; peak {replay['peak_rss_mb']:.0f} MB")
-    report.target("replay ÷ bare", ratio, 0.5, at_least=True)
-    report.target("memory MB", replay["rss_mb_after_settle"], 300, at_least=False)
+               f"the service's processes: {' + '.join(f'{mb:.0f}' for mb in replay['rss_mb_by_process'])} MB; peak {replay['peak_rss_mb']:.0f} MB")
+    report.target("replay ÷ bare", ratio, 0.2, at_least=True)  # issue 16
+    report.target("memory MB", replay["rss_mb_after_settle"], 400, at_least=False)
     return report
 
 
