@@ -98,6 +98,13 @@ def test_every_object_is_valid_for_kubernetes_or_its_operator(objects: list[dict
             "ServiceMonitor", "PrometheusRule", "Kafka", "KafkaNodePool", "KafkaTopic", "Cluster"} <= kinds
 
 
+@pytest.mark.parametrize("profile", sorted(PROFILES))
+def test_helm_lint_finds_nothing_to_warn_about(profile: str) -> None:
+    result = subprocess.run([helm_binary(), "lint", "--strict", "--kube-version", KUBERNETES, str(CHART), *PROFILES[profile]],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_a_misspelt_field_is_caught() -> None:
     topic = {"apiVersion": "kafka.strimzi.io/v1", "kind": "KafkaTopic",
              "metadata": {"name": "t", "labels": {"strimzi.io/cluster": "c"}}, "spec": {"partitons": 3}}
