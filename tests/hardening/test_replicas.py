@@ -4,6 +4,7 @@ workshop or parts, each with its own outbox relay, under concurrent writes to th
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import uuid
 from collections import Counter, defaultdict
@@ -28,7 +29,7 @@ from tests.reception.helpers import Desk, line
 
 SITES = 3
 WRITES_PER_SITE = 8  # made at once on every site, alternately through either replica
-RECEIPT = Decimal("3")
+RECEIPT = Decimal(3)
 
 
 async def _outbox(service: str, database_url: str, sites: list[str]) -> list[dict[str, Any]]:
@@ -41,6 +42,12 @@ async def _outbox(service: str, database_url: str, sites: list[str]) -> list[dic
             return [dict(row._mapping) for row in rows]
     finally:
         await engine.dispose()
+
+
+async def _all_sent(service: str, database_url: str, sites: list[str]) -> bool:
+    """Whether the sites' outbox rows are all marked sent."""
+    rows = await _outbox(service, database_url, sites)
+    return bool(rows) and all(row["sent_at"] is not None for row in rows)
 
 
 async def _topic(bootstrap: str, topic: str, sites: set[str]) -> list[tuple[int, CloudEvent]]:
@@ -151,12 +158,7 @@ async def run(request: pytest.FixtureRequest, pg_server: str | None, bootstrap: 
             finally:
                 for client in clients:
                     await client.aclose()
-
-            async def all_sent() -> bool:
-                rows = await _outbox(service, pg_url, sites)
-                return bool(rows) and all(row["sent_at"] is not None for row in rows)
-
-            await eventually(all_sent, timeout=60)
+            await eventually(functools.partial(_all_sent, service, pg_url, sites), timeout=60)
         finally:
             for replica in replicas:
                 replica.stop()  # a relay stops after its batch in flight: nothing reaches the topic after this
