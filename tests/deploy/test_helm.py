@@ -30,6 +30,7 @@ PROFILES = {"default": [], "large-group": ["-f", str(CHART / "values-large-group
 KUBERNETES = "1.30.0"  # the oldest minor still supported upstream when the chart was written; its schemas are stricter
 SERVICES = ("reception", "workshop", "parts", "kpi")
 API_SERVICES = ("reception", "workshop", "parts")
+PUBLISHERS = ("reception", "workshop", "parts")  # the services whose outbox has rows to relay
 KPI_READS = ("pitwall.reception.v1", "pitwall.workshop.v1", "pitwall.parts.v1", "pitwall.warranty.v1")
 CRD_SCHEMAS = yaml.safe_load((Path(__file__).parent / "crd_schemas.yaml").read_text())["kinds"]
 SECRET_ENV = re.compile(r"SECRET|PASSWORD|API_KEY|TOKEN")
@@ -119,7 +120,8 @@ def test_a_misspelt_field_is_caught() -> None:
 
 def test_every_service_runs_with_probes_limits_and_a_disruption_budget(objects: list[dict[str, Any]]) -> None:
     budgets = of_kind(objects, "PodDisruptionBudget").values()
-    assert sorted(of_kind(objects, "Deployment")) == sorted(f"pitwall-{s}" for s in SERVICES)
+    assert sorted(of_kind(objects, "Deployment")) == sorted([*(f"pitwall-{s}" for s in SERVICES),
+                                                             *(f"pitwall-{s}-relay" for s in PUBLISHERS)])
     for name, workload in of_kind(objects, "Deployment").items():
         pod = workload["spec"]["template"]
         main = pod["spec"]["containers"]
@@ -154,6 +156,25 @@ def test_api_services_scale_on_cpu_and_the_kpi_does_not(objects: list[dict[str, 
         assert metric["resource"]["name"] == "cpu"
         assert autoscalers[f"pitwall-{service}"]["spec"]["minReplicas"] >= 2
     assert deployment(objects, "kpi")["spec"]["replicas"] >= 1
+
+
+def test_one_relay_reads_each_services_outbox(objects: list[dict[str, Any]]) -> None:
+    """Two relays on one outbox send the same rows (tests/hardening/test_replicas.py): one pod relays, replaced by Recreate."""
+    relaying: dict[str, list[str]] = {}
+    for name, workload in of_kind(objects, "Deployment").items():
+        env = {e["name"]: e.get("value") for e in workload["spec"]["template"]["spec"]["containers"][0]["env"]}
+        (database,) = [value for key, value in env.items() if key.endswith("_DATABASE_URL")]
+        service = database.rsplit("/", 1)[-1]
+        if env.get(f"PITWALL_{service.upper()}_RUN_RELAY", "true") != "false":
+            relaying.setdefault(service, []).append(name)
+    assert {s: relaying[s] for s in PUBLISHERS} == {s: [f"pitwall-{s}-relay"] for s in PUBLISHERS}
+    targets = {h["spec"]["scaleTargetRef"]["name"] for h in of_kind(objects, "HorizontalPodAutoscaler").values()}
+    for service in PUBLISHERS:
+        relay = deployment(objects, f"{service}-relay")
+        assert relay["spec"]["replicas"] == 1 and relay["spec"]["strategy"] == {"type": "Recreate"}
+        assert f"pitwall-{service}-relay" not in targets
+        env = {e["name"]: e.get("value") for e in relay["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env[f"PITWALL_{service.upper()}_RUN_CONSUMER"] == "false"  # the serving pods consume, in their group
 
 
 def test_kpi_members_do_not_outnumber_the_partitions_they_share(objects: list[dict[str, Any]]) -> None:
@@ -212,7 +233,7 @@ def test_prometheus_scrapes_every_service_and_grafana_gets_the_boards(objects: l
     (monitor,) = of_kind(objects, "ServiceMonitor").values()
     services = of_kind(objects, "Service")
     assert sorted(n for n, s in services.items() if selects(monitor["spec"]["selector"], s["metadata"]["labels"])) \
-        == sorted(f"pitwall-{s}" for s in SERVICES)
+        == sorted(services) == sorted(of_kind(objects, "Deployment"))
     assert [(e["port"], e["path"]) for e in monitor["spec"]["endpoints"]] == [("http", "/metrics")]
     boards = {name: data for cm in of_kind(objects, "ConfigMap").values()
               if cm["metadata"]["labels"].get("grafana_dashboard") == "1" for name, data in cm["data"].items()}

@@ -88,8 +88,24 @@ app.kubernetes.io/name: {{ .name }}
 {{- end }}
 - name: PITWALL_LOG_LEVEL
   value: {{ $root.Values.logLevel | quote }}
+{{- if .dedicated }}
+{{- if eq .role "relay" }}
+- name: {{ $prefix }}RUN_CONSUMER
+  value: "false"
+- name: {{ $prefix }}RELAY_POLL_SECONDS
+  value: {{ $root.Values.relay.pollSeconds | quote }}
+{{- else }}
+- name: {{ $prefix }}RUN_RELAY
+  value: "false"
+{{- end }}
+{{- end }}
 {{- range $key, $value := .svc.env }}
 - name: {{ $key }}
   value: {{ $value | quote }}
 {{- end }}
+{{- end -}}
+
+{{/* What a workload is for: the KPI consumes, a relay publishes, the others serve an API. */}}
+{{- define "pitwall.component" -}}
+{{- if eq .role "relay" -}}relay{{- else if eq .service "kpi" -}}consumer{{- else -}}api{{- end -}}
 {{- end -}}
