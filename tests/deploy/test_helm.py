@@ -244,6 +244,14 @@ def test_prometheus_scrapes_every_service_and_grafana_gets_the_boards(objects: l
         assert rules[f"pitwall-{path.stem}"] == yaml.safe_load(path.read_text())
 
 
+@pytest.mark.parametrize("inlined", ["secrets.jwt.value=s3cret", "services.parts.env.PITWALL_DATABASE_PASSWORD=s3cret",
+                                     "services.kpi.env.PITWALL_KPI_JWT_SECRET=s3cret"])
+def test_the_chart_refuses_a_secret_given_as_a_value(inlined: str) -> None:
+    result = render("--set", inlined)
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+
+
 def test_the_chart_refuses_more_kpi_members_than_partitions() -> None:
     result = render("--set", "services.kpi.replicas=7", "--set", "kafka.topics.partitions=6")
     assert result.returncode != 0
