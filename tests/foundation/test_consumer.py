@@ -161,3 +161,16 @@ async def test_ids_of_events_applied_longer_ago_than_the_retention_are_forgotten
         async with runtime.engine.connect() as connection:
             kept = set((await connection.execute(select(table.c.consumer, table.c.event_id))).all())
         assert kept == {(group, "recent"), ("another-group", "old")}
+
+
+async def test_the_lag_is_known_though_some_partitions_never_had_a_record(database_url: str, kafka: str) -> None:
+    site = new_site()  # one site: one partition of the topic gets its events, the others none, ever
+    app = sample.create_app(settings(database_url, kafka))
+    async with running(app):
+        await send_events(kafka, as_cloud_event(note(site, "only")))
+        await eventually(lambda: caught_up(app.state.runtime, kafka), timeout=30)
+
+        async def lag_is_zero() -> bool:
+            return app.state.runtime.consumer.lag == 0  # None would keep the KPI's figures waiting as for a replay
+
+        await eventually(lag_is_zero, timeout=30)
