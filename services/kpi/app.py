@@ -41,21 +41,23 @@ def create_app(settings: KpiSettings | None = None) -> FastAPI:
         await holder[0].run()
 
     runtime = Runtime(settings, infra, handlers=handlers(), loops=[metrics_loop])
-    consumer = runtime.consumer
+    consumer = runtime.consumer if settings.run_consumer else None
     ownership = Ownership()
-    live = LiveState(changes_of, ownership.owns)
+    # An instance without a consumer (a REST-only member) holds no rows: others write them, so it reads the database.
+    live = LiveState(changes_of, ownership.owns) if consumer is not None else None
     collector = KpiMetrics(runtime.engine, settings.metrics_refresh_seconds, settings.metrics_debounce_seconds,
                            lag=lambda: consumer.lag if consumer is not None else 0, catch_up_lag=settings.metrics_catch_up_lag,
                            catch_up_seconds=settings.metrics_catch_up_seconds, registry=runtime.metrics,
                            owns=ownership.owns, live=live, batch_lock=consumer.batch_lock if consumer is not None else None)
     holder.append(collector)
-    if consumer is not None:
-        consumer.use_batch_handler(batch_handler(live), committed=lambda: collector.mark_dirty(*live.committed()),
-                                   rolled_back=live.rolled_back)
+    if consumer is not None and live is not None:
+        held = live
+        consumer.use_batch_handler(batch_handler(held), committed=lambda: collector.mark_dirty(*held.committed()),
+                                   rolled_back=held.rolled_back)
 
         def reassigned(assigned: set[TopicPartition], counts: dict[str, int]) -> None:
             ownership.assign(assigned, counts)
-            live.reassigned()
+            held.reassigned()
             collector.reassigned()
 
         consumer.watch_assignment(reassigned)
