@@ -53,6 +53,7 @@ class Floor:
 
     @property
     def site(self) -> str:
+        """The fuzzed site."""
         return self.api.site
 
     def unique(self, prefix: str) -> str:
@@ -60,6 +61,7 @@ class Floor:
         return f"{prefix}-{next(self.serial)}-{uuid.uuid4().hex[:6]}"
 
     async def ok(self, method: str, path: str, status: int = 200, body: Any = None) -> Any:
+        """Call and insist on the status; the JSON answer."""
         return await self.api.ok(method, path, status, body)
 
 
@@ -82,17 +84,20 @@ def site_settings() -> dict[str, Any]:
 
 
 async def customer(f: Floor) -> str:
+    """A new customer who agreed to be contacted."""
     body = {"name": "Wang Wei", "phone": "+86 138 0013 8000", "consent_contact": True}
     return str((await f.ok("POST", f"/sites/{f.site}/customers", 201, body))["id"])
 
 
 async def vehicle(f: Floor, customer_id: str | None = None) -> str:
+    """A new vehicle (of a new customer unless given)."""
     body = {"vin": new_vin("LSV"), "plate": new_plate(), "make": "Buick", "model": "GL8", "year": 2022, "mileage": 30000,
             "customer_id": customer_id or await customer(f)}
     return str((await f.ok("POST", f"/sites/{f.site}/vehicles", 201, body))["id"])
 
 
 async def visit(f: Floor, at: datetime | None = None, vehicle_id: str | None = None) -> str:
+    """A walk-in arrival (of a new vehicle unless given)."""
     body: dict[str, Any] = {"vehicle_id": vehicle_id or await vehicle(f)}
     if at is not None:
         body["occurred_at"] = at.isoformat()
@@ -100,6 +105,7 @@ async def visit(f: Floor, at: datetime | None = None, vehicle_id: str | None = N
 
 
 def line(pay_type: str | None = None, **extra: Any) -> dict[str, Any]:
+    """A job line body."""
     body = {"op_code": "BRK01", "description": "front pads", "complaint": "squeal when braking", "sold_hours": "1.5", **extra}
     return body | ({"pay_type": pay_type} if pay_type else {})
 
@@ -153,12 +159,14 @@ async def ready_ro(f: Floor, *, warranty: bool = False) -> dict[str, Any]:
 
 
 async def invoiced(f: Floor, *, warranty: bool = False) -> dict[str, Any]:
+    """A ready RO, invoiced."""
     ro = await ready_ro(f, warranty=warranty)
     await f.ok("POST", f"/repair-orders/{ro['id']}/invoice", 201, {"occurred_at": (now() - timedelta(minutes=90)).isoformat()})
     return ro
 
 
 async def delivered(f: Floor) -> dict[str, Any]:
+    """An invoiced RO, delivered an hour ago."""
     ro = await invoiced(f)
     return dict(await f.ok("POST", f"/repair-orders/{ro['id']}/deliver", 200,
                            {"mileage_out": 30600, "occurred_at": (now() - timedelta(minutes=60)).isoformat()}))
@@ -185,11 +193,13 @@ async def appointment(f: Floor, slot: datetime | None = None, booked_at: datetim
 
 
 async def complaint(f: Floor) -> str:
+    """A new open complaint."""
     body = {"category": "waiting_time", "severity": "low", "owner": "advisor-amy"}
     return str((await f.ok("POST", f"/sites/{f.site}/complaints", 201, body))["id"])
 
 
 def later_slot(f: Floor) -> str:
+    """A free slot start three days on."""
     return ((now() + timedelta(days=3)).replace(hour=0, minute=0, second=0) + timedelta(minutes=30 * next(f.serial))).isoformat()
 
 
@@ -312,10 +322,12 @@ async def _with(f: Floor, make: Callable[[Floor], Awaitable[str]], name: str, bo
 # --- workshop ----------------------------------------------------------------------------------------------------------
 
 async def bay(f: Floor) -> str:
+    """A new open general bay."""
     return str((await f.ok("POST", f"/sites/{f.site}/bays", 201, {"name": f.unique("Bay"), "kind": "general"}))["id"])
 
 
 async def technician(f: Floor, *, clocked_in: bool = False) -> str:
+    """A new technician, clocked in if asked."""
     tech = str((await f.ok("POST", f"/sites/{f.site}/technicians", 201, {"name": f.unique("Tech"), "skills": ["brakes"]}))["id"])
     if clocked_in:
         await f.ok("POST", f"/technicians/{tech}/clock-in", 200, {})
@@ -420,6 +432,7 @@ WORKSHOP: dict[str, Maker] = {
 # --- parts -------------------------------------------------------------------------------------------------------------
 
 async def part(f: Floor, stock: int = 0) -> str:
+    """A new catalogue part, with stock booked in if asked."""
     number = f.unique("FZ").upper()
     await f.ok("POST", f"/sites/{f.site}/parts", 201, {"part_number": number, "description": "fuzz part", "unit_cost": "10",
                                                       "unit_price": "20"})
@@ -429,6 +442,7 @@ async def part(f: Floor, stock: int = 0) -> str:
 
 
 async def request(f: Floor, number: str, *, issued: bool = False) -> dict[str, Any]:
+    """A counter request for one piece of the part, issued if asked."""
     made = await f.ok("POST", f"/sites/{f.site}/parts-requests", 201, {
         "repair_order_id": f.unique("ro"), "job_id": f.unique("job"), "lines": [{"part_number": number, "quantity": "1"}]})
     if issued:
