@@ -35,8 +35,11 @@ class Ro:
     arrived_at: float
     opened_at: float
     promised_at: float | None
-    is_comeback: bool
-    comeback_of: str | None
+    vehicle: str
+    answered_comeback: tuple[bool, str | None]  # (is_comeback, comeback_of) as reception last answered them
+    is_comeback: bool = False  # by the comeback rule, from the log's actions (see Reader._comeback)
+    comeback_of: str | None = None
+    work: set[tuple[str, str]] = field(default_factory=set)  # ("op", op code) and ("concern", complaint), as compared
     lines: list[str] = field(default_factory=list)
     qc: list[tuple[float, bool]] = field(default_factory=list)
     invoiced_at: float | None = None
@@ -54,6 +57,7 @@ class Request:
     ro: str
     requested_at: float
     lines: list[tuple[str, Decimal]]
+    reserved: list[Decimal] = field(default_factory=list)  # per line, from the stock the log's receipts and requests leave
     first_seen: list[dict[str, Any]] | None = None
     issued_at: float | None = None
 
@@ -80,6 +84,7 @@ class Site:
     bays: dict[str, tuple[str, float]] = field(default_factory=dict)  # id -> (name, opened at)
     technicians: list[str] = field(default_factory=list)
     parts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    comeback_window_days: int = 30
     appointments: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> slot_start, cancelled, arrived
     visits: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> arrived_at, appointment_id, vehicle_id
     ros: dict[str, Ro] = field(default_factory=dict)
@@ -108,12 +113,15 @@ class Reader:
         self.site = site
         self.running: dict[tuple[str, str], Interval] = {}  # (job, tech) -> open interval
         self.holding: dict[str, Interval] = {}  # job -> open hold
+        self.available: dict[str, Decimal] = defaultdict(Decimal)  # part number -> on the shelf, not reserved
+        self.queue: dict[str, list[list[Any]]] = defaultdict(list)  # part number -> [request, line index, short], oldest first
 
     def action(self, r: dict[str, Any]) -> None:  # noqa: PLR0912, PLR0915 - one branch per action
         s, at, req, resp, path = self.site, when(r["at"]), r.get("request") or {}, r.get("response"), r["path"].split("/")
         name = r["action"]
         if name == "create site":
             s.labour_rate, s.technician_cost_rate = D(req["labour_rate"]), D(req["technician_cost_rate"])
+            s.comeback_window_days = req.get("comeback_window_days", 30)
             hours = req["opening_hours"][0]
             s.opening = (hours["opens"], hours["closes"])
         elif name == "create bay":
@@ -131,12 +139,18 @@ class Reader:
             if resp["appointment_id"]:
                 s.appointments[resp["appointment_id"]]["arrived"] = True
         elif name == "open RO":
-            ro = Ro(resp["id"], req["visit_id"], req["ro_type"], s.visits[req["visit_id"]]["arrived_at"], at,
-                    when(req["promised_at"]) if req.get("promised_at") else None, resp["is_comeback"], resp["comeback_of"])
+            visit = s.visits[req["visit_id"]]
+            ro = Ro(resp["id"], req["visit_id"], req["ro_type"], visit["arrived_at"], at,
+                    when(req["promised_at"]) if req.get("promised_at") else None, visit["vehicle_id"],
+                    (resp["is_comeback"], resp["comeback_of"]))
             s.ros[ro.id] = ro
             self._lines(ro, resp)
+            self._comeback(ro, req.get("job_lines", []))
         elif name == "add line":
-            self._lines(s.ros[resp["id"]], resp)
+            ro = s.ros[resp["id"]]
+            ro.answered_comeback = (resp["is_comeback"], resp["comeback_of"])
+            self._lines(ro, resp)
+            self._comeback(ro, [req])
         elif name == "request approval":
             for line_id in req["job_line_ids"]:
                 s.lines[line_id].proposed_at = at
@@ -187,8 +201,13 @@ class Reader:
                 s.breaks[tech][-1][1] = at
         elif name == "request parts":
             job = _last(path, "jobs")
-            s.requests[resp["id"]] = Request(resp["id"], job, resp["repair_order_id"], at,
-                                             [(line["part_number"], D(line["quantity"])) for line in req["lines"]])
+            request = Request(resp["id"], job, resp["repair_order_id"], at,
+                              [(line["part_number"], D(line["quantity"])) for line in req["lines"]])
+            s.requests[request.id] = request
+            self._reserve(request)
+        elif name in ("receive stock", "receive delivery"):
+            for line in req["lines"]:
+                self._receive(line["part_number"], D(line["quantity"]))
         elif name == "issue parts":
             self._request_status(_last(path, "parts-requests"), resp, at)
         elif name in ("qc pass", "qc fail"):
@@ -225,6 +244,41 @@ class Reader:
             if line["id"] not in self.site.lines:
                 self.site.lines[line["id"]] = Line(ro.id, line["pay_type"], D(line["sold_hours"]), D(line["labour_rate"]))
                 ro.lines.append(line["id"])
+
+    def _comeback(self, ro: Ro, lines: list[dict[str, Any]]) -> None:
+        """Reception's rule: the vehicle back within the window for an op code or concern of an RO invoiced or delivered
+        before it arrived; the latest such RO. Judged when the RO opens and when a line is added, never taken back."""
+        ro.work |= {("op", line["op_code"].strip().upper()) for line in lines if line.get("op_code", "").strip()}
+        ro.work |= {("concern", " ".join(line["complaint"].casefold().split())) for line in lines
+                    if (line.get("complaint") or "").strip()}
+        if ro.is_comeback:
+            return
+        start = ro.arrived_at - self.site.comeback_window_days * 86400
+        earlier = [(e.delivered_at or e.invoiced_at, e.id) for e in self.site.ros.values()
+                   if e.vehicle == ro.vehicle and e.id != ro.id and e.invoiced_at is not None and e.work & ro.work]
+        found = [(t, rid) for t, rid in earlier if t is not None and start <= t <= ro.arrived_at]
+        if found:
+            ro.is_comeback, ro.comeback_of = True, max(found)[1]
+
+    def _reserve(self, request: Request) -> None:
+        """The parts service on a request from the workshop: reserve what is on the shelf, backorder the rest."""
+        for index, (number, quantity) in enumerate(request.lines):
+            held = min(quantity, max(self.available[number], D(0)))
+            self.available[number] -= held
+            request.reserved.append(held)
+            if held < quantity:
+                self.queue[number].append([request, index, quantity - held])
+
+    def _receive(self, number: str, quantity: Decimal) -> None:
+        """Stock booked in fills the part's backorders first come first served; the rest goes on the shelf."""
+        self.available[number] += quantity
+        queue = self.queue[number]
+        while queue and self.available[number] > 0:
+            filled = min(queue[0][2], self.available[number])
+            self.available[number] -= filled
+            queue[0][2] -= filled
+            if queue[0][2] == 0:
+                queue.pop(0)
 
     def _stop(self, job: str, tech: str | None, at: float) -> None:
         for key in [k for k in self.running if k[0] == job and (tech is None or k[1] == tech)]:

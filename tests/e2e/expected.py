@@ -370,9 +370,9 @@ class Day:
 
     def parts(self) -> None:
         s = self.s
-        lines = [line for r in s.requests.values() if self.inside(r.requested_at) for line in (r.first_seen or [])]
-        full = sum(1 for line in lines if D(line["reserved"]) == D(line["quantity"]))
-        self.out.put("parts_fill_rate", ratio(full, len(lines)))
+        lines = [(quantity, held) for r in s.requests.values() if self.inside(r.requested_at)
+                 for (_, quantity), held in zip(r.lines, r.reserved, strict=True)]
+        self.out.put("parts_fill_rate", ratio(sum(1 for quantity, held in lines if held == quantity), len(lines)))
         self.out.put("open_backorders", len(s.open_backorders_at_end))
         self.out.put("parts_below_reorder_point", sum(1 for p in s.stock_at_end if D(p["available"]) < D(p["reorder_point"])))
 

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -225,7 +226,7 @@ def the_day_was_full(sites: list[Site]) -> None:
     assert any(ro.is_comeback for ro in ros), "no comeback"
     assert any(s.breaks for s in sites), "no technician took a break"
     assert any(len({i.tech for i in s.intervals if i.job == job}) > 1 for s in sites for job in s.completions), "no job was shared"
-    assert any(any(r["reserved"] != r["quantity"] for r in (req.first_seen or [])) for s in sites for req in s.requests.values()), \
+    assert any(held < quantity for s in sites for req in s.requests.values() for (_, quantity), held in zip(req.lines, req.reserved, strict=True)), \
         "no part was short"
     assert any(a["cancelled"] for s in sites for a in s.appointments.values()), "no appointment was cancelled"
     assert all(ro.delivered_at is not None for ro in ros), "a car was left at the dealer"
@@ -234,9 +235,23 @@ def the_day_was_full(sites: list[Site]) -> None:
     assert any(ro.campaigns for ro in ros), "no recall campaign was found at check-in and repaired"
 
 
+def the_services_answered_as_the_log_says(sites: list[Site]) -> None:
+    """Reception's comeback flags and the parts counter's reservations are those the log's actions imply."""
+    problems = [f"RO {ro.id}: reception says comeback {ro.answered_comeback}, the log {(ro.is_comeback, ro.comeback_of)}"
+                for s in sites for ro in s.ros.values() if ro.answered_comeback != (ro.is_comeback, ro.comeback_of)]
+    for s in sites:
+        for request in s.requests.values():
+            seen = [(line["part_number"], Decimal(str(line["reserved"]))) for line in request.first_seen or []]
+            wanted = [(number, held) for (number, _), held in zip(request.lines, request.reserved, strict=True)]
+            if request.first_seen is not None and seen != wanted:
+                problems.append(f"parts request {request.id}: the counter reserved {seen}, the log's stock {wanted}")
+    assert not problems, "\n".join(problems)
+
+
 async def check_day(played: Played, kafka: str) -> list[dict[str, Any]]:
     """Every figure family the KPI serves against the log, per site; dead letters and outboxes; the figures to keep."""
     the_day_was_full(played.sites)
+    the_services_answered_as_the_log_says(played.sites)
     figures = []
     async with httpx.AsyncClient(base_url=played.system["kpi"].url, timeout=30) as client:
         for site in played.sites:

@@ -52,6 +52,11 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /repair-orders/{repair_order_id}/lines/{line_id}": {"description": "rear pads"},
     "POST /repair-orders/{repair_order_id}/lines/{line_id}/approve": {"by": "Wang Wei", "method": "in_person"},
     "POST /repair-orders/{repair_order_id}/lines/{line_id}/decline": {"by": "Wang Wei", "method": "in_person"},
+    "POST /follow-up-attempts/{attempt_id}/result": {"reached": True, "scores": {"friendliness": 4}},
+    "PATCH /warranty/claims/{claim_id}": {"mileage_out": 30600, "cause": "Water pump seal worn", "condition_code": "C12",
+                                          "defect_code": "D45"},
+    "POST /warranty/claims/{claim_id}/submit": {},
+    "POST /warranty/claims/{claim_id}/close": {"reason": "abandoned"},
 }
 
 

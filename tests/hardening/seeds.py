@@ -12,6 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.reception.handlers import HANDLERS as RECEPTION_HANDLERS
 from services.workshop.handlers import HANDLERS as WORKSHOP_HANDLERS
 from shared.contracts import reception
 from shared.contracts.base import Event
@@ -22,14 +23,18 @@ Bindings = list[dict[str, str]]
 
 
 async def app_for(service: str, directory: Path, bootstrap: str, database_url: str | None = None, **overrides: Any) -> FastAPI:
-    """The service on a SQLite file (or the database given); the workshop also consumes (its jobs come from reception's
-    events), from now on."""
+    """The service on a SQLite file (or the database given); the workshop and reception also consume, from now on (the
+    workshop's jobs come from reception's events; an RO is ready to invoice on the workshop's)."""
     url = database_url or sqlite_url(directory, service)
-    if service != "workshop":
+    handlers = {"workshop": WORKSHOP_HANDLERS, "reception": RECEPTION_HANDLERS}.get(service)
+    if handlers is None:
         return create(service, url, **overrides)
+    if service == "reception":
+        # Claims are submitted to an OEM that is not there: they wait in the queue, which is all a submit promises.
+        overrides.setdefault("oem_base_url", "http://127.0.0.1:9")
     settings = settings_of(service, url, run_consumer=True, kafka_bootstrap=bootstrap,
                            consumer_group=f"hardening-{uuid.uuid4().hex[:8]}", **overrides)
-    await from_now_on(service, settings, sorted({event.topic for event in WORKSHOP_HANDLERS}))
+    await from_now_on(service, settings, sorted({event.topic for event in handlers}))
     return create_from(service, settings)
 
 
@@ -40,7 +45,7 @@ async def seed(service: str, api: Api, bootstrap: str) -> Bindings:
     if service == "workshop":
         return await workshop(api, bootstrap, lambda check: eventually(check, timeout=60))
     if service == "reception":
-        return await reception_desk(api)
+        return [*await reception_desk(api), *await after_sales(api, bootstrap)]
     await api.ok("PUT", f"/kpi/sites/{api.site}/reference-data/2026-01", 200, {"service_headcount": 12})
     return [{"year": "2026", "month": "2026-01"}]
 
@@ -55,11 +60,14 @@ class Api:
 
     async def ok(self, method: str, path: str, status: int = 200, body: dict[str, Any] | None = None) -> Any:
         """Call and insist on the status; the JSON answer."""
-        response = self.client.request(method, path, json=body, headers=self.headers)
-        if inspect.isawaitable(response):
-            response = await response
+        response = await self.raw(method, path, body)
         assert response.status_code == status, (method, path, response.status_code, response.text)
         return response.json()
+
+    async def raw(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """Call; the response, whatever its status."""
+        response = self.client.request(method, path, json=body, headers=self.headers)
+        return await response if inspect.isawaitable(response) else response
 
 
 async def parts(api: Api) -> Bindings:
@@ -145,3 +153,16 @@ async def reception_desk(api: Api) -> Bindings:
         {"visit_id": visit["id"]}, {"repair_order_id": ro["id"]},
         {"repair_order_id": ro["id"], "line_id": ro["lines"][0]["id"]}, {"complaint_id": complaint["id"]},
     ]
+
+
+async def after_sales(api: Api, bootstrap: str) -> Bindings:
+    """A warranty claim (drafted when a warranty RO is invoiced) and a follow-up call on a delivered RO: both need the
+    workshop's facts, published as the workshop would. The call has no reader of its own: `follow_up_of` names the RO
+    whose follow-up shows it."""
+    from tests.hardening import ready  # it builds on this module's Api
+
+    floor = ready.Floor(api, bootstrap, lambda check: eventually(check, timeout=60), spare_sites=[])
+    claim_id = await ready.claim(floor)
+    ro = await ready.delivered(floor)
+    attempt = await api.ok("POST", f"/repair-orders/{ro['id']}/follow-up-attempts", 201, {"channel": "phone"})
+    return [{"claim_id": claim_id}, {"attempt_id": attempt["id"], "follow_up_of": ro["id"]}]

@@ -1,7 +1,10 @@
-"""Schemathesis against every service's OpenAPI, in-process: no 5xx, answers as documented, bad input refused, auth enforced.
+"""Schemathesis against every service's OpenAPI, in-process: no 5xx, answers as documented, bad input refused, auth enforced,
+and every write operation seen to succeed.
 
 Each operation gets positive and negative generated calls (bounded and derandomized), half of them aimed at real objects
-made through the API first (tests/hardening/seeds.py), with an admin token on the site used.
+made through the API first (tests/hardening/seeds.py), with an admin token on the site used. Each write operation also
+gets fresh objects in the state it needs (tests/hardening/ready.py): its positive phase starts with a schema-valid call
+on them that must succeed, and its generated calls aim at them too (ids in their bodies taken from that call).
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -33,9 +37,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.hardening import seeds
+from tests.hardening import ready, seeds
 from tests.hardening.apps import SERVICES, create, sqlite_url
-from tests.kit import auth, new_site
+from tests.kit import auth, eventually, new_site
 from tools import localpg
 
 # The deep mode (docs/reliability.md): `PITWALL_FUZZ_DEEP=1 ./dev test tests/hardening/test_fuzz.py`, 100 examples per
@@ -45,6 +49,7 @@ EXAMPLES = int(os.environ.get("PITWALL_FUZZ_EXAMPLES", "100" if DEEP else "12"))
 DATABASES = ["sqlite", "postgres"] if DEEP else ["sqlite"]
 # Authenticated by the OEM's HMAC signature, not a bearer token (tests/webhooks): a generated call is never signed.
 SIGNED_WEBHOOKS = {"POST /warranty/webhooks/oem"}
+WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           response_headers_conformance, negative_data_rejection, ignored_auth]
 SETTINGS = settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
@@ -65,12 +70,14 @@ OPERATIONS = _labels()
 
 @dataclass
 class Target:
-    """A started app, its schema, the site fuzzed, the token used and the seeded objects' path parameters."""
+    """A started app, its schema, the site fuzzed, the token used, the seeded objects' path parameters, and each write
+    operation's fresh objects with a call it must accept."""
 
     schema: Any
     site: str
     headers: dict[str, str]
     bindings: seeds.Bindings
+    ready: dict[str, ready.Ready]
 
     def operation(self, label: str) -> APIOperation:
         """The schema's operation with this label."""
@@ -94,11 +101,14 @@ async def targets(request: pytest.FixtureRequest, bootstrap: str, pg_server: str
                 databases.append(f"fuzz_{service}_{uuid.uuid4().hex[:8]}")
                 url = await localpg.acreate_database(databases[-1])
             app = await seeds.app_for(service, directory, bootstrap, url)
-            site = new_site()
-            headers = auth(["admin"], [site], subject="fuzzer")
+            site, spares = new_site(), [new_site() for _ in range(3)]  # for `POST /sites` and its own site for PUT/PATCH
+            headers = auth(["admin"], [site, *spares], subject="fuzzer")
             client = get_client(app).__enter__()  # starts the lifespan (migrations, consumer) once for the module
-            bindings = await seeds.seed(service, seeds.Api(client, site, headers), bootstrap)
-            found[service] = Target(schemathesis.openapi.from_asgi("/openapi.json", app), site, headers, bindings)
+            api = seeds.Api(client, site, headers)
+            bindings = await seeds.seed(service, api, bootstrap)
+            floor = ready.Floor(api, bootstrap, lambda check: eventually(check, timeout=60), spares)
+            found[service] = Target(schemathesis.openapi.from_asgi("/openapi.json", app), site, headers, bindings,
+                                    await ready.prepare(service, floor))
         yield found
     finally:
         shutdown_lifespans()
@@ -107,11 +117,16 @@ async def targets(request: pytest.FixtureRequest, bootstrap: str, pg_server: str
 
 
 def _cases(target: Target, operation: APIOperation, mode: GenerationMode) -> st.SearchStrategy[Any]:
-    """Generated calls on the fuzzed site; half of them on seeded objects when the path names one."""
+    """Generated calls on the fuzzed site; half of them on seeded objects when the path names one, and in the positive
+    mode of a write some on its fresh objects."""
     names = {parameter.name for parameter in operation.path_parameters}
-    pinned = {"site_id": target.site} if "site_id" in names else {}
+    made = target.ready.get(operation.label) if mode.is_positive else None
+    site = made.path.get("site_id", target.site) if made is not None else target.site
+    pinned = {"site_id": site} if "site_id" in names else {}
     ids = names - {"site_id"}
     known = [{**pinned, **{k: b[k] for k in ids}} for b in target.bindings if ids and ids <= b.keys()]
+    if made is not None:
+        known.append({**pinned, **made.path})
 
     def strategy(path: dict[str, str]) -> st.SearchStrategy[Any]:
         return operation.as_strategy(mode, path_parameters=path, headers=dict(target.headers))
@@ -121,16 +136,49 @@ def _cases(target: Target, operation: APIOperation, mode: GenerationMode) -> st.
     return st.one_of(strategy(pinned), st.sampled_from(known).flatmap(strategy))
 
 
+def _accepted(target: Target, operation: APIOperation) -> Any:
+    """The write's call on its fresh objects, as a schemathesis case (its body checked against the schema)."""
+    made = target.ready[operation.label]
+    path = {**({"site_id": target.site} if "site_id" in {p.name for p in operation.path_parameters} else {}), **made.path}
+    if made.body is None:
+        return operation.Case(path_parameters=path, headers=dict(target.headers))
+    assert_schema_valid(operation, made.body)
+    return operation.Case(path_parameters=path, headers=dict(target.headers), body=made.body, media_type="application/json")
+
+
+def assert_schema_valid(operation: APIOperation, body: Any) -> None:
+    """The body is valid by the operation's documented schema (so a refusal would be a constraint OpenAPI does not tell)."""
+    document = operation.schema.raw_schema
+    schema = document["paths"][operation.path][operation.method.lower()]["requestBody"]["content"]["application/json"]["schema"]
+    validator = jsonschema_rs.Draft202012Validator({**schema, "components": document.get("components", {})})
+    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}" for e in validator.iter_errors(body)]
+    assert errors == [], f"{operation.label}: the call made for it is not valid by its schema: {errors}"
+
+
+def _bound(target: Target, case: Any) -> None:
+    """Ids in a generated body name the write's fresh objects (a made-up id only ever meets a 404)."""
+    made = target.ready.get(case.operation.label)
+    if made is None or not isinstance(made.body, dict) or not isinstance(case.body, dict):
+        return
+    for key, value in made.body.items():
+        if key.endswith("_id") and isinstance(case.body.get(key), str):
+            case.body[key] = value
+
+
 def _fuzz(target: Target, operation: APIOperation, mode: GenerationMode, statuses: Counter[int]) -> str | None:
     """Run one mode; the failure report, if any."""
 
     @given(case=_cases(target, operation, mode))
     @SETTINGS
     def run(case: Any) -> None:
+        if mode.is_positive:
+            _bound(target, case)
         response = case.call(headers=target.headers)
         statuses[response.status_code] += 1
         case.validate_response(response, checks=CHECKS, headers=target.headers)
 
+    if mode.is_positive and operation.label in target.ready:
+        run = example(case=_accepted(target, operation))(run)
     try:
         run()
     except FailureGroup as failure:
@@ -149,6 +197,8 @@ def test_generated_calls_get_documented_answers(targets: dict[str, Target], serv
     assert positive, "no call was made"
     if label in SIGNED_WEBHOOKS:
         assert set(positive) == {401}, f"an unsigned webhook call was not refused: {dict(positive)}"
+    elif operation.method.upper() in WRITES:
+        assert any(200 <= status < 300 for status in positive), f"no call succeeded: {dict(positive)}"
     else:
         assert set(positive) - {401, 403}, f"the token was refused on every call: {dict(positive)}"
 
