@@ -9,13 +9,13 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    Index,
     event,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError

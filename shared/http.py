@@ -9,7 +9,7 @@ from fastapi import Body, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role
-from shared.outbox import utcnow
+from shared.clock import utcnow
 from shared.problems import ProblemError
 from shared.settings import ServiceSettings
 

@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import request_id_var
 
-
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 """The HTTP methods counted by name; any other a client invents is counted as `other` (one series, not one per name)."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -17,19 +16,17 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shared.clock import utcnow
 from shared.cloudevents import CloudEvent
 from shared.contracts.base import Event
 from shared.db import InfraTables
 from shared.reconcile import already_on_topic
 from shared.waiting import woken
 
+__all__ = ["OutboxMetrics", "OutboxRelay", "append_to_outbox", "utcnow"]  # utcnow: still imported from here by kpi
+
 log = logging.getLogger("pitwall.outbox")
 _appending_commits = 0  # transactions of this process that appended to an outbox and committed (the relays' wake-up)
-
-
-def utcnow() -> datetime:
-    """Now, in UTC, time-zone aware."""
-    return datetime.now(UTC)
 
 
 async def append_to_outbox(session: AsyncSession, tables: InfraTables, service: str, event: Event) -> str:

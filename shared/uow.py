@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from shared.clock import utcnow
 from shared.contracts.base import Event
 from shared.db import InfraTables
-from shared.outbox import append_to_outbox, utcnow
+from shared.outbox import append_to_outbox
 from shared.problems import ProblemError
 
 if TYPE_CHECKING:

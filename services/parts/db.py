@@ -9,62 +9,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, MetaData, String
+from sqlalchemy import Index, MetaData
 from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from shared.columns import DecimalText, Thousandths
 from shared.db import InfraTables, UtcDateTime
 
 metadata = MetaData()
 infra = InfraTables(metadata)
 
-_MILLI = Decimal(1000)
-
-
-class Quantity(TypeDecorator[Decimal]):
-    """An exact quantity with 3 decimals, stored as whole thousandths so SQL sums stay exact on SQLite too."""
-
-    impl = BigInteger
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | int | None, dialect: Any) -> int | None:
-        """Decimal → thousandths; refuse anything finer."""
-        if value is None:
-            return None
-        scaled = Decimal(value) * _MILLI
-        if scaled != scaled.to_integral_value():
-            raise ValueError(f"quantity {value} has more than 3 decimals")
-        return int(scaled)
-
-    def process_result_value(self, value: int | None, dialect: Any) -> Decimal | None:
-        """Thousandths → Decimal without trailing zeros."""
-        if value is None:
-            return None
-        return Decimal(int(value)) / _MILLI
-
-
-class Money(TypeDecorator[Decimal]):
-    """An exact amount kept as text (never summed in SQL)."""
-
-    impl = String(40)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
-        """Decimal → text."""
-        return None if value is None else str(Decimal(value))
-
-    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
-        """Text → Decimal."""
-        return None if value is None else Decimal(value)
-
-
 def _qty(nullable: bool = False) -> Any:
-    return Field(sa_type=Quantity, nullable=nullable)
+    return Field(sa_type=Thousandths, nullable=nullable)
 
 
 def _money(nullable: bool = False) -> Any:
-    return Field(sa_type=Money, nullable=nullable)
+    return Field(sa_type=DecimalText, nullable=nullable)
 
 
 def _time(nullable: bool = False) -> Any:

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.parts.domain import Origin
-from services.parts.usecases.common import Actor
 from services.parts.usecases.requests import WantedLine, accept_request
+from shared.clock import Actor
 from shared.contracts.base import Event
 from shared.contracts.workshop import PartsRequested
 from shared.uow import UnitOfWork

@@ -2,7 +2,17 @@
 
 from fastapi import FastAPI
 
-from services.reception.api import appointments, arrivals, complaints, day, follow_ups, lines, people, repair_orders, sites
+from services.reception.api import (
+    appointments,
+    arrivals,
+    complaints,
+    day,
+    follow_ups,
+    lines,
+    people,
+    repair_orders,
+    sites,
+)
 from services.reception.db import infra
 from services.reception.errors import install_domain_errors
 from services.reception.handlers import HANDLERS
@@ -12,7 +22,8 @@ from services.reception.warranty import api as warranty
 from services.reception.warranty.oem import OemClient
 from services.reception.warranty.recalls import OemRecalls
 from services.reception.warranty.worker import SubmissionWorker
-from shared.contracts import reception, warranty as warranty_events
+from shared.contracts import reception
+from shared.contracts import warranty as warranty_events
 from shared.runtime import Runtime, build_app
 
 ROUTERS = [

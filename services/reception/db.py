@@ -6,45 +6,19 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, Numeric, String, UniqueConstraint, true
+from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint, true
 from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from shared.columns import ExactDecimal
 from shared.db import InfraTables, UtcDateTime
 
 metadata = MetaData()
 infra = InfraTables(metadata)
 
 
-class DecimalType(TypeDecorator[Decimal]):
-    """An exact decimal: NUMERIC on PostgreSQL, text on SQLite (which has no exact decimal)."""
-
-    impl = Numeric(18, 4)
-    cache_ok = True
-
-    def load_dialect_impl(self, dialect: Any) -> Any:
-        """Text on SQLite."""
-        if dialect.name == "sqlite":
-            return dialect.type_descriptor(String(40))
-        return dialect.type_descriptor(Numeric(18, 4))
-
-    def process_bind_param(self, value: Decimal | None, dialect: Any) -> Any:
-        """Store as given (text on SQLite)."""
-        if value is None:
-            return None
-        return str(value) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
-        """The same figure on both databases: no trailing zeros, no exponent."""
-        if value is None:
-            return None
-        number = Decimal(str(value))
-        return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
-
-
 def _dec(nullable: bool = False) -> Any:
-    return Field(sa_column=Column(DecimalType(), nullable=nullable))
+    return Field(sa_column=Column(ExactDecimal(), nullable=nullable))
 
 
 def _at(nullable: bool = True, index: bool = False) -> Any:

@@ -10,7 +10,14 @@ from services.reception.warranty.handlers import on_clocking_adjusted, on_job_cl
 from shared.contracts.base import Event
 from shared.contracts.parts import PartsIssued, PartsReturned
 from shared.contracts.workshop import (
-    ClockingAdjusted, JobClockedOff, JobClockedOn, JobCompleted, JobPaused, JobResumed, QcFailed, QcPassed,
+    ClockingAdjusted,
+    JobClockedOff,
+    JobClockedOn,
+    JobCompleted,
+    JobPaused,
+    JobResumed,
+    QcFailed,
+    QcPassed,
 )
 from shared.uow import UnitOfWork
 

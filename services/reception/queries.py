@@ -11,6 +11,7 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.reception import views
 from services.reception.db import Appointment, Customer, JobLine, RepairOrder, Site, Vehicle, Visit
 from services.reception.domain.repair_order import LineStatus, RoState
 from services.reception.domain.slots import Lane
@@ -23,7 +24,6 @@ from services.reception.schemas.visits import QueueEntry, VisitRead
 from services.reception.usecases.appointments import booked_counts, capacity
 from services.reception.usecases.sites import schedule_of
 from services.reception.usecases.visits import WAITING
-from services.reception import views
 from shared.auth import ALL_SITES, Principal
 from shared.http import Page, PageParams
 from shared.problems import ProblemError

@@ -13,8 +13,15 @@ from services.reception.domain.repair_order import RoState, allowed_actions
 from services.reception.schemas.appointments import AppointmentRead
 from services.reception.schemas.people import CustomerRead, VehicleRead
 from services.reception.schemas.repair_orders import (
-    CustomerBrief, EstimateLineRead, EstimateRead, InvoiceRead, JobLineRead, PartsLineRead, RepairOrderRead,
-    RepairOrderSummary, VehicleBrief,
+    CustomerBrief,
+    EstimateLineRead,
+    EstimateRead,
+    InvoiceRead,
+    JobLineRead,
+    PartsLineRead,
+    RepairOrderRead,
+    RepairOrderSummary,
+    VehicleBrief,
 )
 from services.reception.schemas.sites import SiteRead
 from services.reception.schemas.visits import SuggestedLine, VisitRead

@@ -6,11 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, String, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint, text
 from sqlalchemy.orm import registry
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from shared.columns import DecimalText
 from shared.db import InfraTables, UtcDateTime
 
 metadata = MetaData()
@@ -19,21 +19,6 @@ infra = InfraTables(metadata)
 
 class Table(SQLModel, registry=registry(metadata=metadata)):
     """Base of the workshop service's SQLModel tables, on its own metadata."""
-
-
-class DecimalText(TypeDecorator[Decimal]):
-    """An exact decimal stored as text (SQLite has no exact numeric type)."""
-
-    impl = String(40)
-    cache_ok = True
-
-    def process_bind_param(self, value: Decimal | None, dialect: Any) -> str | None:
-        """Store the canonical text."""
-        return None if value is None else str(Decimal(value))
-
-    def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
-        """Read it back exactly."""
-        return None if value is None else Decimal(value)
 
 
 def _time(nullable: bool = True, index: bool = False) -> Any:

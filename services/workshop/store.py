@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -27,11 +26,6 @@ from shared.contracts.workshop import BayStatus
 from shared.problems import not_found
 
 Row = TypeVar("Row", bound=SQLModel)
-
-
-def new_id() -> str:
-    """A fresh opaque id."""
-    return uuid.uuid4().hex
 
 
 async def _get(session: AsyncSession, model: type[Row], ident: str, what: str, principal: Principal | None,

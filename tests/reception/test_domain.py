@@ -9,7 +9,16 @@ import pytest
 
 from services.reception.domain import comeback, money
 from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
-from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, require_line, settle
+from services.reception.domain.repair_order import (
+    LineFacts,
+    LineStatus,
+    QcFacts,
+    RoAction,
+    RoState,
+    require,
+    require_line,
+    settle,
+)
 from services.reception.domain.slots import Lane, Schedule, free_slots, require_room
 from services.reception.domain.vin import check_digit, vin_problem
 from shared.contracts.reception import PayType

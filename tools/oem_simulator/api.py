@@ -21,9 +21,9 @@ from tools.oem_simulator.schemas import (
     FaultMode,
     FaultsRead,
     FaultsUpdate,
-    ReceivedRead,
     Reason,
     RecallsRead,
+    ReceivedRead,
 )
 
 router = APIRouter(tags=["oem"])

@@ -10,8 +10,8 @@ from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.parts.db import PartsRequest
-from services.parts.usecases.common import Actor
 from shared.auth import Principal, Role, requires
+from shared.clock import Actor
 from shared.http import event_time
 from shared.problems import not_found
 from shared.runtime import Runtime

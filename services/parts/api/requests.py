@@ -13,8 +13,8 @@ from services.parts.domain import Origin
 from services.parts.problems import invalid
 from services.parts.schemas import IssueCreate, PartsRequestCreate, PartsRequestRead, ReturnCreate
 from services.parts.usecases import requests as usecases
-from services.parts.usecases.common import new_id
 from shared.auth import Principal
+from shared.clock import new_id
 from shared.http import Page, PageParams, optional_body, page_params
 from shared.runtime import open_uow
 

@@ -10,7 +10,15 @@ from sqlalchemy import select
 from services.parts import views
 from services.parts.api.common import READ, WRITE, actor, reading
 from services.parts.db import Backorder, PartsRequest, Receipt, StockCount
-from services.parts.schemas import BackorderRead, BackorderUpdate, CountCreate, CountRead, ReceiptCreate, ReceiptRead, ReorderLine
+from services.parts.schemas import (
+    BackorderRead,
+    BackorderUpdate,
+    CountCreate,
+    CountRead,
+    ReceiptCreate,
+    ReceiptRead,
+    ReorderLine,
+)
 from services.parts.usecases import stock
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params

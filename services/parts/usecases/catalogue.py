@@ -12,8 +12,8 @@ from services.parts import domain, store
 from services.parts.db import Part, Supersession
 from services.parts.domain import Unit
 from services.parts.problems import unknown_part
-from services.parts.usecases.common import Actor, check_reorder
-from shared.outbox import utcnow
+from services.parts.usecases.common import check_reorder
+from shared.clock import Actor, utcnow
 from shared.problems import ProblemError
 from shared.uow import UnitOfWork
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -11,6 +10,7 @@ from decimal import Decimal
 from services.parts import domain, store
 from services.parts.db import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement
 from services.parts.domain import BackorderStatus, MovementKind, ReservationKind
+from shared.clock import Actor, new_id, utcnow
 from shared.contracts.parts import (
     BackorderFilled,
     IssuedLine,
@@ -19,16 +19,7 @@ from shared.contracts.parts import (
     PartsBackordered,
     PartsIssued,
 )
-from shared.outbox import utcnow
 from shared.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it and when it happened (device time)."""
-
-    subject: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -48,11 +39,6 @@ class _Issued:
     request: PartsRequest
     at: datetime
     lines: list[IssuedLine] = field(default_factory=list)
-
-
-def new_id() -> str:
-    """A fresh identifier."""
-    return uuid.uuid4().hex
 
 
 def movement(part: Part, kind: MovementKind, quantity: Decimal, actor: Actor, **refs: object) -> StockMovement:

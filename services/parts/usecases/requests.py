@@ -21,8 +21,8 @@ from services.parts.usecases.common import (
     publish_issued,
     reservation,
 )
+from shared.clock import utcnow
 from shared.contracts import parts as events
-from shared.outbox import utcnow
 from shared.problems import ProblemError
 from shared.uow import UnitOfWork
 

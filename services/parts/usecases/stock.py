@@ -19,11 +19,10 @@ from services.parts.usecases.common import (
     fill_backorders,
     lock_with_waiting_requests,
     movement,
-    new_id,
     reservation,
 )
+from shared.clock import new_id, utcnow
 from shared.contracts import parts as events
-from shared.outbox import utcnow
 from shared.problems import ProblemError
 from shared.uow import UnitOfWork
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -13,7 +12,12 @@ from services.reception.api.common import READ, WRITE, at_of, local_day, reading
 from services.reception.db import Appointment, Site
 from services.reception.domain.slots import Lane
 from services.reception.schemas.appointments import (
-    AppointmentCancel, AppointmentCreate, AppointmentNoShow, AppointmentRead, AppointmentReschedule, SlotRead,
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentNoShow,
+    AppointmentRead,
+    AppointmentReschedule,
+    SlotRead,
 )
 from services.reception.usecases import appointments, store
 from shared.auth import Principal

@@ -11,8 +11,8 @@ from services.reception.recalls import RecallPort, check_recalls
 from services.reception.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
 from services.reception.usecases import store, visits
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.http import Page, PageParams, page_params
-from shared.outbox import utcnow
 from shared.runtime import open_uow
 from shared.types import Day, Instant
 

@@ -14,8 +14,8 @@ from services.reception.settings import ReceptionSettings
 from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from shared.auth import Principal, Role, requires
+from shared.clock import utcnow
 from shared.http import event_time
-from shared.outbox import utcnow
 from shared.runtime import Runtime
 
 WRITE = requires(Role.ADVISOR, Role.MANAGER)

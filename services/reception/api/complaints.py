@@ -12,10 +12,14 @@ from sqlmodel import col, select
 from services.reception.api.common import READ, at_of, reading, site_in_path
 from services.reception.api.follow_ups import CONTACT
 from services.reception.db import Complaint
-from services.reception.queries import paged
 from services.reception.domain.follow_up import ComplaintStatus
+from services.reception.queries import paged
 from services.reception.schemas.follow_ups import (
-    ComplaintActionCreate, ComplaintComeback, ComplaintCreate, ComplaintRead, ComplaintResolve,
+    ComplaintActionCreate,
+    ComplaintComeback,
+    ComplaintCreate,
+    ComplaintRead,
+    ComplaintResolve,
 )
 from services.reception.usecases import complaints, store
 from shared.auth import Principal

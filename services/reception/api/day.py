@@ -8,8 +8,8 @@ from services.reception import queries
 from services.reception.api.common import READ, local_day, reading, site_in_path
 from services.reception.schemas.day import DayView
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.http import PageParams, page_params
-from shared.outbox import utcnow
 from shared.types import Day, Instant
 
 router = APIRouter(tags=["day view"])

@@ -6,7 +6,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.reception.api.common import WRITE
 from services.reception.api.ro_write import ro_write
-from services.reception.schemas.repair_orders import ApprovalRequest, Decision, JobLineCreate, JobLinePatch, RepairOrderRead
+from services.reception.schemas.repair_orders import (
+    ApprovalRequest,
+    Decision,
+    JobLineCreate,
+    JobLinePatch,
+    RepairOrderRead,
+)
 from services.reception.usecases import repair_orders
 from shared.auth import Principal
 from shared.http import optional_body

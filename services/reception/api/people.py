@@ -7,7 +7,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from services.reception import queries, views
 from services.reception.api.common import READ, WRITE, at_of, reading, site_in_path
 from services.reception.db import Customer, Vehicle
-from services.reception.schemas.people import CustomerCreate, CustomerPatch, CustomerRead, VehicleCreate, VehiclePatch, VehicleRead
+from services.reception.schemas.people import (
+    CustomerCreate,
+    CustomerPatch,
+    CustomerRead,
+    VehicleCreate,
+    VehiclePatch,
+    VehicleRead,
+)
 from services.reception.usecases import people, store
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params

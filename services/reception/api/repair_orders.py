@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
@@ -12,7 +11,14 @@ from services.reception.api.ro_write import ro_write
 from services.reception.db import Invoice, RepairOrder
 from services.reception.domain.repair_order import RoState
 from services.reception.schemas.repair_orders import (
-    Cancellation, ComebackUpdate, Delivery, EstimateRead, InvoiceCreate, InvoiceRead, RepairOrderCreate, RepairOrderPatch,
+    Cancellation,
+    ComebackUpdate,
+    Delivery,
+    EstimateRead,
+    InvoiceCreate,
+    InvoiceRead,
+    RepairOrderCreate,
+    RepairOrderPatch,
     RepairOrderRead,
     RepairOrderSummary,
 )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
+
 from shared.types import Input, Instant, places
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

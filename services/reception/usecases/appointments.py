@@ -16,7 +16,12 @@ from services.reception.schemas.appointments import AppointmentCreate, Appointme
 from services.reception.settings import ReceptionSettings
 from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
-from shared.contracts.reception import AppointmentBooked, AppointmentCancelled, AppointmentNoShow, AppointmentRescheduled
+from shared.contracts.reception import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentNoShow,
+    AppointmentRescheduled,
+)
 from shared.uow import UnitOfWork
 
 BOOKED, ARRIVED, CANCELLED, NO_SHOW = "booked", "arrived", "cancelled", "no_show"

@@ -13,7 +13,10 @@ from services.reception.domain import follow_up as rules
 from services.reception.domain.errors import InvalidInput
 from services.reception.domain.follow_up import ComplaintStatus
 from services.reception.schemas.follow_ups import (
-    ComplaintActionRead, ComplaintComeback, ComplaintCreate, ComplaintRead,
+    ComplaintActionRead,
+    ComplaintComeback,
+    ComplaintCreate,
+    ComplaintRead,
 )
 from services.reception.schemas.repair_orders import ComebackUpdate
 from services.reception.usecases import repair_orders, store

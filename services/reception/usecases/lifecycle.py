@@ -12,7 +12,8 @@ from services.reception.db import JobLine, RepairOrder, Site
 from services.reception.domain import comeback
 from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, settle
 from services.reception.usecases import store
-from shared.contracts.reception import ComebackFlagged, JobLine as ContractLine, PayType, RepairOrderReady
+from shared.contracts.reception import ComebackFlagged, PayType, RepairOrderReady
+from shared.contracts.reception import JobLine as ContractLine
 from shared.uow import UnitOfWork
 
 COMEBACK_SOURCES = (RoState.INVOICED.value, RoState.DELIVERED.value)

@@ -11,7 +11,14 @@ from sqlmodel import select
 from services.reception.db import Customer, Vehicle
 from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.domain.vin import vin_problem
-from services.reception.schemas.people import CustomerCreate, CustomerPatch, VehicleCreate, VehiclePatch, phone_digits, plate_key
+from services.reception.schemas.people import (
+    CustomerCreate,
+    CustomerPatch,
+    VehicleCreate,
+    VehiclePatch,
+    phone_digits,
+    plate_key,
+)
 from services.reception.usecases import store
 from shared.uow import UnitOfWork
 

@@ -7,16 +7,46 @@ from datetime import datetime
 
 from services.reception.db import Customer, JobLine, RepairOrder, Site, Vehicle, Visit
 from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
-from services.reception.domain.repair_order import LineStatus, RoAction, RoState, allowed_actions, default_pay_type, require_line
+from services.reception.domain.repair_order import (
+    LineStatus,
+    RoAction,
+    RoState,
+    allowed_actions,
+    default_pay_type,
+    require_line,
+)
 from services.reception.schemas.repair_orders import (
-    ApprovalRequest, ComebackUpdate, Decision, JobLineCreate, JobLineIn, JobLinePatch, RepairOrderCreate, RepairOrderPatch,
+    ApprovalRequest,
+    ComebackUpdate,
+    Decision,
+    JobLineCreate,
+    JobLineIn,
+    JobLinePatch,
+    RepairOrderCreate,
+    RepairOrderPatch,
 )
 from services.reception.usecases import store
-from services.reception.usecases.lifecycle import contract_line, detect_comeback, facts, find_comeback, require_step, settle_ro
+from services.reception.usecases.lifecycle import (
+    contract_line,
+    detect_comeback,
+    facts,
+    find_comeback,
+    require_step,
+    settle_ro,
+)
 from services.reception.usecases.visits import RO_OPENED, WAITING
 from shared.contracts.reception import (
-    ComebackFlagged, ComebackUnflagged, JobLineAdded, JobLineApproved, JobLineChanged, JobLineDeclined, JobLineRemoved,
-    ApprovalRequested, RepairOrderCancelled, RepairOrderOpened, RoType,
+    ApprovalRequested,
+    ComebackFlagged,
+    ComebackUnflagged,
+    JobLineAdded,
+    JobLineApproved,
+    JobLineChanged,
+    JobLineDeclined,
+    JobLineRemoved,
+    RepairOrderCancelled,
+    RepairOrderOpened,
+    RoType,
 )
 from shared.problems import not_found
 from shared.uow import UnitOfWork

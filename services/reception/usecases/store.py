@@ -35,7 +35,7 @@ async def site(session: AsyncSession, site_id: str, *, lock: bool = False) -> Si
 async def of_site(session: AsyncSession, model: type[T], what: str, ident: str, site_id: str, *, lock: bool = False) -> T:
     """A row of the site named in the path (404 when missing or of another site)."""
     found = await _get(session, model, ident, lock)
-    if found is None or getattr(found, "site_id") != site_id:
+    if found is None or found.site_id != site_id:
         raise not_found(what, ident)
     return found
 
@@ -43,7 +43,7 @@ async def of_site(session: AsyncSession, model: type[T], what: str, ident: str, 
 async def visible(session: AsyncSession, model: type[T], what: str, ident: str, principal: Principal, *, lock: bool = False) -> T:
     """A row addressed without its site: 404 when missing or of a site the token does not cover."""
     found = await _get(session, model, ident, lock)
-    if found is None or not principal.may_see(getattr(found, "site_id")):
+    if found is None or not principal.may_see(found.site_id):
         raise not_found(what, ident)
     return found
 
@@ -51,7 +51,7 @@ async def visible(session: AsyncSession, model: type[T], what: str, ident: str, 
 async def referenced(session: AsyncSession, model: type[T], field: str, ident: str, site_id: str) -> T:
     """A row a request body refers to: 422 naming the field when it is not at this site."""
     found = await _get(session, model, ident, False)
-    if found is None or getattr(found, "site_id") != site_id:
+    if found is None or found.site_id != site_id:
         raise InvalidInput(f"{field}: {ident!r} does not exist at site {site_id!r}", field=field)
     return found
 

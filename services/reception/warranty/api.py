@@ -15,7 +15,14 @@ from services.reception.usecases import store
 from services.reception.warranty import claims, oem_status
 from services.reception.warranty.oem import OemWebhook
 from services.reception.warranty.profile import OemProfile
-from services.reception.warranty.schemas import ClaimClose, ClaimRead, ClaimSubmit, ClaimSummary, ClaimUpdate, WebhookAck
+from services.reception.warranty.schemas import (
+    ClaimClose,
+    ClaimRead,
+    ClaimSubmit,
+    ClaimSummary,
+    ClaimUpdate,
+    WebhookAck,
+)
 from services.reception.warranty.tables import WarrantyClaim
 from services.reception.warranty.views import claim_etag, claim_read, list_claims
 from shared import webhooks

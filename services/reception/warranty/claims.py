@@ -25,11 +25,16 @@ from services.reception.warranty.oem import claim_document, serialise
 from services.reception.warranty.profile import OemProfile
 from services.reception.warranty.records import content_columns, content_of, event
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
+from shared.clock import utcnow
 from shared.contracts.reception import PayType, RoType
 from shared.contracts.warranty import (
-    ClaimClosed, ClaimCorrected, ClaimDrafted, ClaimProblem, ClaimStatus, ClaimValidated,
+    ClaimClosed,
+    ClaimCorrected,
+    ClaimDrafted,
+    ClaimProblem,
+    ClaimStatus,
+    ClaimValidated,
 )
-from shared.outbox import utcnow
 from shared.uow import UnitOfWork
 
 

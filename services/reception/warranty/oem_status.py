@@ -13,11 +13,18 @@ from services.reception.warranty.domain.lifecycle import OemView, oem_status, st
 from services.reception.warranty.oem import OemClaimStatus, OemReceipt, OemWebhook, Refused
 from services.reception.warranty.records import event
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission, WarrantyWebhook
+from shared.clock import utcnow
 from shared.contracts.warranty import (
-    ClaimAccepted, ClaimDebited, ClaimPaid, ClaimProblem, ClaimRejected, ClaimReturned, ClaimStatus, ClaimSubmissionRefused,
+    ClaimAccepted,
+    ClaimDebited,
+    ClaimPaid,
+    ClaimProblem,
+    ClaimRejected,
+    ClaimReturned,
+    ClaimStatus,
+    ClaimSubmissionRefused,
     ClaimSubmitted,
 )
-from shared.outbox import utcnow
 from shared.problems import ProblemError
 from shared.uow import UnitOfWork
 

@@ -11,7 +11,7 @@ from datetime import date
 from services.reception.recalls import Campaign, RecallPort
 from services.reception.settings import ReceptionSettings
 from services.reception.warranty.oem import OemClient
-from shared.outbox import utcnow
+from shared.clock import utcnow
 
 MAX_CACHED = 10_000
 

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field, StrictBool
 from services.reception.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
 from shared.contracts.warranty import ClaimProblem, ClaimStatus
 
-
 # within what the OEM's API takes
 ClaimMoney = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="money, not negative, at most 2 decimals")]
 PartQuantity = Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=3, description="more than zero, at most 3 decimals")]

@@ -9,14 +9,15 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Column, Date, Index, Text, UniqueConstraint, false
 from sqlmodel import Field
 
-from services.reception.db import DecimalType, Table
+from services.reception.db import Table
+from shared.columns import ExactDecimal
 from shared.db import UtcDateTime
 
 
 def _dec(nullable: bool = False) -> Any:
     if nullable:
-        return Field(default=None, sa_column=Column(DecimalType(), nullable=True))
-    return Field(sa_column=Column(DecimalType(), nullable=False))
+        return Field(default=None, sa_column=Column(ExactDecimal(), nullable=True))
+    return Field(sa_column=Column(ExactDecimal(), nullable=False))
 
 
 def _at(nullable: bool = True, index: bool = False) -> Any:

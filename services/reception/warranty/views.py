@@ -16,7 +16,14 @@ from services.reception.warranty.domain.rules import money
 from services.reception.warranty.profile import OemProfile
 from services.reception.warranty.records import content_of, problems_of
 from services.reception.warranty.schemas import (
-    AmountsRead, ClaimRead, ClaimSummary, LabourRead, PartRead, SubletRead, SubmissionRead, TimeCardRead,
+    AmountsRead,
+    ClaimRead,
+    ClaimSummary,
+    LabourRead,
+    PartRead,
+    SubletRead,
+    SubmissionRead,
+    TimeCardRead,
 )
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
 from shared.contracts.warranty import ClaimProblem, ClaimStatus

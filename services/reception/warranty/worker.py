@@ -20,7 +20,7 @@ from services.reception.warranty import oem_status
 from services.reception.warranty.domain.lifecycle import AT_OEM
 from services.reception.warranty.oem import OemClient, OemUnavailable, Refused, TakenIn, Unavailable
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
-from shared.outbox import utcnow
+from shared.clock import utcnow
 from shared.runtime import Runtime
 from shared.waiting import woken
 

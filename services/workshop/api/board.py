@@ -9,7 +9,7 @@ from services.workshop.api.deps import READER, read_session
 from services.workshop.schemas import BoardRead, StaleFlagRead
 from services.workshop.usecases.reads import board, stale_flags
 from shared.auth import Principal
-from shared.outbox import utcnow
+from shared.clock import utcnow
 
 router = APIRouter(tags=["board"])
 

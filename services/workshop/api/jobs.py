@@ -25,8 +25,8 @@ from services.workshop.usecases import work
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import dispatch_queue, list_jobs, parts_requests, read_job
 from shared.auth import Principal
+from shared.clock import utcnow
 from shared.http import Page, PageParams, optional_body, page_params
-from shared.outbox import utcnow
 from shared.uow import UnitOfWork
 
 JobStepOrEmpty = optional_body(JobStep)

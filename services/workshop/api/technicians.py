@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
-from services.workshop.schemas import ClockIn, ClockingsRead, ClockStep, TechnicianCreate, TechnicianRead, TechnicianUpdate
+from services.workshop.schemas import (
+    ClockIn,
+    ClockingsRead,
+    ClockStep,
+    TechnicianCreate,
+    TechnicianRead,
+    TechnicianUpdate,
+)
 from services.workshop.store import get_technician, technician_now
 from services.workshop.usecases import floor
 from services.workshop.usecases.context import Actor

@@ -12,8 +12,8 @@ from services.workshop.domain.clock import pin_matches, require_not_before
 from services.workshop.settings import WorkshopSettings
 from services.workshop.store import get_technician
 from shared.auth import Principal, Role
+from shared.clock import utcnow
 from shared.http import event_time
-from shared.outbox import utcnow
 from shared.problems import ProblemError
 
 PIN_HEADER = "X-Technician-Pin"

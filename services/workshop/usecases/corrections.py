@@ -10,15 +10,15 @@ from services.workshop.db import AdjustmentRow, AttendanceRow, JobIntervalRow, J
 from services.workshop.domain.errors import IllegalTransition, InvalidInput
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.schemas import AdjustmentCreate, AdjustmentRead
-from services.workshop.store import new_id, open_break
+from services.workshop.store import open_break
 from services.workshop.usecases.clocks import open_intervals, touch
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.stale import refresh_flags
 from services.workshop.views import adjustment_read
+from shared.clock import new_id
 from shared.contracts.workshop import ClockingAdjusted, PauseReason
 from shared.problems import not_found
 from shared.uow import UnitOfWork
-
 
 
 def _overlaps(a_start: datetime, a_end: datetime | None, b_start: datetime, b_end: datetime | None) -> bool:

@@ -20,10 +20,11 @@ from services.workshop.schemas import (
     TechnicianRead,
     TechnicianUpdate,
 )
-from services.workshop.store import TechnicianNow, get_bay, new_id, technician_now
+from services.workshop.store import TechnicianNow, get_bay, technician_now
 from services.workshop.usecases.clocks import ATTENDANCE_ALLOWED, leave_job_for_break
 from services.workshop.usecases.context import Actor, acting_technician, check_after
 from services.workshop.views import bay_read, technician_read
+from shared.clock import new_id
 from shared.contracts.workshop import (
     BayStatus,
     BayStatusChanged,

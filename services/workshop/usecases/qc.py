@@ -8,10 +8,11 @@ from services.workshop.db import QcResultRow
 from services.workshop.domain.errors import IllegalTransition, InvalidInput
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.schemas import QcCreate, QcRead
-from services.workshop.store import get_technician, jobs_of_ro, new_id
+from services.workshop.store import get_technician, jobs_of_ro
 from services.workshop.usecases.clocks import touch
 from services.workshop.usecases.context import Actor, check_after
 from services.workshop.views import qc_read
+from shared.clock import new_id
 from shared.contracts.workshop import JobDispatched, QcFailed, QcPassed
 from shared.problems import not_found
 from shared.uow import UnitOfWork

@@ -38,7 +38,14 @@ from services.workshop.schemas import (
     StaleFlagRead,
     TechnicianRead,
 )
-from services.workshop.store import bay_views, get_job, intervals_of_jobs, parts_of_jobs, technician_now, technicians_now
+from services.workshop.store import (
+    bay_views,
+    get_job,
+    intervals_of_jobs,
+    parts_of_jobs,
+    technician_now,
+    technicians_now,
+)
 from services.workshop.usecases.corrections import list_adjustments
 from services.workshop.views import (
     bay_read_from,

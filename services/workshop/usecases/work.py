@@ -30,7 +30,6 @@ from services.workshop.store import (
     get_bay,
     get_job,
     get_technician,
-    new_id,
     technician_now,
     technician_view,
     technicians_now,
@@ -49,7 +48,15 @@ from services.workshop.usecases.clocks import (
 from services.workshop.usecases.context import Actor, acting_technician, check_after
 from services.workshop.views import job_read, parts_request_read
 from shared.auth import Principal
-from shared.contracts.workshop import JobClockedOn, JobCompleted, JobDispatched, JobResumed, PartsRequested, RequestedPart
+from shared.clock import new_id
+from shared.contracts.workshop import (
+    JobClockedOn,
+    JobCompleted,
+    JobDispatched,
+    JobResumed,
+    PartsRequested,
+    RequestedPart,
+)
 from shared.uow import UnitOfWork
 
 
