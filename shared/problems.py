@@ -14,9 +14,19 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import database_down
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    Unauthenticated,
+    not_found,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
+__all__ = ["PROBLEM_JSON", "Problem", "ProblemError", "conflict", "install_problem_handlers", "not_found", "problem_response"]
 
 
 class Problem(BaseModel):
@@ -49,7 +59,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class ProblemError(Exception):
-    """Raise to answer with a problem document."""
+    """Raise in the HTTP layer (headers, tokens, paging) to answer with a problem document; rules raise DomainError."""
 
     def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> None:
         super().__init__(detail or title)
@@ -61,14 +71,20 @@ class ProblemError(Exception):
         self.extensions = extensions
 
 
-def not_found(what: str, ident: str) -> ProblemError:
-    """A 404 naming what was not found."""
-    return ProblemError(404, "Not found", f"{what} {ident!r} does not exist", type_="/problems/not-found")
+def conflict(detail: str, *, state: str, allowed: list[str]) -> IllegalTransition:
+    """An illegal state transition (409), with the current state and the allowed steps."""
+    return IllegalTransition(detail, state=state, allowed=allowed)
 
 
-def conflict(detail: str, *, state: str, allowed: list[str]) -> ProblemError:
-    """A 409 for an illegal state transition, with the current state and the allowed steps."""
-    return ProblemError(409, "Illegal transition", detail, type_="/problems/illegal-transition", state=state, allowed=allowed)
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404), (Unauthenticated, 401), (Forbidden, 403), (Conflict, 409), (DomainError, 422),
+)
+"""The HTTP status of each kind of domain error, most specific kind first."""
+
+
+def status_of(error: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
 
 
 def problem_response(status: int, title: str, detail: str | None, instance: str, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
@@ -82,6 +98,10 @@ def problem_response(status: int, title: str, detail: str | None, instance: str,
 
 def install_problem_handlers(app: FastAPI) -> None:
     """Turn every raised error into problem+json."""
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(status_of(exc), exc.title, exc.detail, request.url.path, type_=exc.type_, **exc.extensions)
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Literal
+
+from shared.errors import Conflict, Invalid, NotFound, not_found
 
 ZERO = Decimal(0)
 QUANTITY_PLACES = 3
@@ -58,34 +60,38 @@ class RequestStatus(StrEnum):
     ISSUED = "issued"
 
 
-class DomainError(Exception):
-    """A rule of the parts counter was broken; `kind` says whether the input or the state is at fault."""
+class InvalidQuantity(Invalid):
+    """A quantity no stock change may carry."""
 
-    kind: ClassVar[Literal["invalid", "conflict"]] = "invalid"
-    code: ClassVar[str] = "invalid"
-
-    def __init__(self, detail: str, **facts: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.facts = facts
+    type_ = "/problems/invalid-quantity"
 
 
-class InvalidQuantity(DomainError):
-    code = "invalid-quantity"
+class NotEnoughReserved(Conflict):
+    """More asked of a line than is reserved for it."""
+
+    type_ = "/problems/not-enough-reserved"
 
 
-class NotEnoughReserved(DomainError):
-    kind = "conflict"
-    code = "not-enough-reserved"
+class NotEnoughIssued(Conflict):
+    """More returned on a line than was issued on it."""
+
+    type_ = "/problems/not-enough-issued"
 
 
-class NotEnoughIssued(DomainError):
-    kind = "conflict"
-    code = "not-enough-issued"
+class InvalidSupersession(Invalid):
+    """A replacement of a part number the catalogue cannot take."""
+
+    type_ = "/problems/invalid-supersession"
 
 
-class InvalidSupersession(DomainError):
-    code = "invalid-supersession"
+def unknown_part(part_number: str, chain: list[str]) -> NotFound:
+    """A part number the catalogue does not serve; names its replacement when one exists."""
+    if chain:
+        return NotFound(
+            f"part {part_number!r} was superseded by {chain[-1]!r}; use {chain[-1]!r}", type_="/problems/part-superseded",
+            title="Part superseded", part_number=part_number, superseded_by=chain[-1], supersession_chain=chain,
+        )
+    return not_found("part", part_number, part_number=part_number)
 
 
 def plain(value: Decimal) -> Decimal:

@@ -14,7 +14,6 @@ from services.reception.api import (
     sites,
 )
 from services.reception.db import infra
-from services.reception.errors import install_domain_errors
 from services.reception.handlers import HANDLERS
 from services.reception.recalls import InProcessRecalls, RecallPort
 from services.reception.settings import ReceptionSettings
@@ -39,7 +38,6 @@ def create_app(settings: ReceptionSettings | None = None, recalls: RecallPort | 
     worker = SubmissionWorker(settings, oem)
     runtime = Runtime(settings, infra, publishes=[reception.TOPIC, warranty_events.TOPIC], handlers=HANDLERS, loops=[worker.run])
     app = build_app(runtime, title="Pitwall reception", routers=ROUTERS)
-    install_domain_errors(app)
     app.state.warranty_worker = worker
     app.state.recalls = recalls or OemRecalls(settings, oem, InProcessRecalls.from_settings(
         settings.recall_campaigns, settings.recall_campaigns_file, settings.recall_delay_seconds

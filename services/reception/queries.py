@@ -25,8 +25,8 @@ from services.reception.usecases.appointments import booked_counts, capacity
 from services.reception.usecases.sites import schedule_of
 from services.reception.usecases.visits import WAITING
 from shared.auth import ALL_SITES, Principal
+from shared.errors import Invalid
 from shared.http import Page, PageParams
-from shared.problems import ProblemError
 
 R = TypeVar("R", bound=BaseModel)
 # shared.http.page_params bounds only the limit; a database integer cannot hold an unbounded offset.
@@ -37,7 +37,7 @@ _BEFORE_READY = [s.value for s in (RoState.OPEN, RoState.AWAITING_APPROVAL, RoSt
 async def paged(session: AsyncSession, statement: Any, page: PageParams, read: Callable[[Any], R], model: type[R]) -> Page[R]:
     """Run a select for one page, with the total."""
     if page.offset > MAX_OFFSET:
-        raise ProblemError(422, "Invalid input", f"offset must be at most {MAX_OFFSET}", type_="/problems/validation")
+        raise Invalid(f"offset must be at most {MAX_OFFSET}")
     total = (await session.exec(select(func.count()).select_from(statement.subquery()))).one()
     rows = (await session.exec(statement.limit(page.limit).offset(page.offset))).all()
     return Page[model](items=[read(row) for row in rows], total=total, limit=page.limit, offset=page.offset)  # type: ignore[valid-type]

@@ -30,9 +30,9 @@ from services.workshop.domain.dispatch import (
     rank_bays,
     rank_technicians,
 )
-from services.workshop.domain.errors import IllegalTransition
 from services.workshop.domain.jobs import JobStatus, Step, require_step
 from shared.contracts.workshop import BayStatus, StaleClockKind
+from shared.errors import IllegalTransition
 from shared.migrations import alembic_config
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

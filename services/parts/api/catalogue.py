@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from services.parts import store, views
 from services.parts.api.common import READ, WRITE, actor, reading
 from services.parts.db import Part
-from services.parts.problems import unknown_part
+from services.parts.domain import unknown_part
 from services.parts.schemas import MovementRead, PartCreate, PartRead, PartUpdate, SupersessionCreate, SupersessionRead
 from services.parts.usecases import catalogue
 from shared.auth import Principal

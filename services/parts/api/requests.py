@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Query, Request
 from services.parts import views
 from services.parts.api.common import READ, WRITE, actor, reading, visible_request
 from services.parts.domain import Origin
-from services.parts.problems import invalid
 from services.parts.schemas import IssueCreate, PartsRequestCreate, PartsRequestRead, ReturnCreate
 from services.parts.usecases import requests as usecases
 from shared.auth import Principal
 from shared.clock import new_id
+from shared.errors import Invalid
 from shared.http import Page, PageParams, optional_body, page_params
 from shared.runtime import open_uow
 
@@ -66,7 +66,7 @@ async def issue(request_id: str, body: IssueCreateOrEmpty, request: Request, pri
     if body.lines is not None:
         wanted = {line.request_line_id: line.quantity for line in body.lines}
         if len(wanted) != len(body.lines):
-            raise invalid("each request line may appear only once")
+            raise Invalid("each request line may appear only once")
     async with await open_uow(request, principal) as uow:
         row = await visible_request(uow.session, principal, request_id)
         await usecases.issue(uow, row, who, wanted)

@@ -10,11 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from services.parts import domain, store
 from services.parts.db import Part, Supersession
-from services.parts.domain import Unit
-from services.parts.problems import unknown_part
+from services.parts.domain import Unit, unknown_part
 from services.parts.usecases.common import check_reorder
 from shared.clock import Actor, utcnow
-from shared.problems import ProblemError
+from shared.errors import Conflict
 from shared.uow import UnitOfWork
 
 
@@ -44,8 +43,8 @@ async def create_part(uow: UnitOfWork, site_id: str, new: NewPart, actor: Actor)
     """Add a part to the catalogue (optionally replacing an old number); 409 if it is there already."""
     session = uow.session
     if await store.get_part(session, site_id, new.part_number) is not None:
-        raise ProblemError(409, "Part exists", f"part {new.part_number!r} is already in the catalogue of {site_id}",
-                           type_="/problems/part-exists", part_number=new.part_number)
+        raise Conflict(f"part {new.part_number!r} is already in the catalogue of {site_id}",
+                       type_="/problems/part-exists", title="Part exists", part_number=new.part_number)
     settings = {"reorder_point": new.reorder_point, "reorder_quantity": new.reorder_quantity}
     _check_reorder_settings(new.unit, settings)
     now = utcnow()
@@ -95,4 +94,4 @@ async def _flush_or_conflict(uow: UnitOfWork, detail: str) -> None:
     try:
         await uow.session.flush()
     except IntegrityError as exc:
-        raise ProblemError(409, "Conflict", detail, type_="/problems/concurrent-insert") from exc
+        raise Conflict(detail, type_="/problems/concurrent-insert") from exc

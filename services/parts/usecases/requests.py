@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from services.parts import domain, store
 from services.parts.db import Part, PartsRequest, RequestLine
-from services.parts.domain import MovementKind, Origin, ReservationKind, Unit
-from services.parts.problems import invalid, unknown_part
+from services.parts.domain import MovementKind, Origin, ReservationKind, Unit, unknown_part
 from services.parts.usecases.common import (
     Actor,
     backorder,
@@ -23,7 +22,7 @@ from services.parts.usecases.common import (
 )
 from shared.clock import utcnow
 from shared.contracts import parts as events
-from shared.problems import ProblemError
+from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -110,11 +109,11 @@ async def issue(uow: UnitOfWork, request: PartsRequest, actor: Actor, wanted: di
     """Pick and issue reserved stock to the job (all that is reserved when `wanted` is None); True when issued in full."""
     session = uow.session
     if actor.at < request.requested_at:
-        raise invalid("occurred_at is before the request was made", requested_at=request.requested_at.isoformat())
+        raise Invalid("occurred_at is before the request was made", requested_at=request.requested_at.isoformat())
     lines = {line.request_line_id: line for line in await store.request_lines(session, request.request_id)}
     unknown = sorted(set(wanted or ()) - set(lines))
     if unknown:
-        raise invalid(f"request {request.request_id} has no line {', '.join(unknown)}")
+        raise Invalid(f"request {request.request_id} has no line {', '.join(unknown)}")
     chosen = set(wanted) if wanted is not None else set(lines)
     parts = await store.lock_parts(session, request.site_id, {lines[i].part_number for i in chosen})
     await store.lock_requests(session, [request.request_id])
@@ -124,8 +123,8 @@ async def issue(uow: UnitOfWork, request: PartsRequest, actor: Actor, wanted: di
     else:
         wanted = {line_id: state.reserved for line_id, (_, state) in states.items() if state.reserved > 0}
         if not wanted:
-            raise ProblemError(409, "Nothing to issue", f"request {request.request_id} has nothing reserved to issue",
-                               type_="/problems/nothing-reserved")
+            raise Conflict(f"request {request.request_id} has nothing reserved to issue", type_="/problems/nothing-reserved",
+                           title="Nothing to issue")
     per_part: dict[str, Decimal] = defaultdict(Decimal)
     for line_id, quantity in list(wanted.items()):
         line, state = states[line_id]
@@ -137,8 +136,8 @@ async def issue(uow: UnitOfWork, request: PartsRequest, actor: Actor, wanted: di
     figures = await store.figures(session, request.site_id, per_part)
     for number, quantity in per_part.items():
         if quantity > figures[number].on_hand:
-            raise ProblemError(409, "Not enough on hand", f"only {domain.plain(figures[number].on_hand)} of {number} on hand",
-                               type_="/problems/not-enough-on-hand", part_number=number)
+            raise Conflict(f"only {domain.plain(figures[number].on_hand)} of {number} on hand",
+                           type_="/problems/not-enough-on-hand", title="Not enough on hand", part_number=number)
     issued: list[events.IssuedLine] = []
     for line_id, quantity in wanted.items():
         line, state = states[line_id]
@@ -161,7 +160,7 @@ async def take_return(
     session = uow.session
     line = await session.get(RequestLine, request_line_id)
     if line is None or line.request_id != request.request_id:
-        raise invalid(f"request {request.request_id} has no line {request_line_id}")
+        raise Invalid(f"request {request.request_id} has no line {request_line_id}")
     parts = await lock_with_waiting_requests(uow, request.site_id, [line.part_number], also=[request.request_id])
     part: Part = parts[line.part_number]
     quantity = domain.check_quantity(quantity, Unit(part.unit))

@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from services.parts import domain, store
 from services.parts.db import Backorder, CountLine, Part, PartsRequest, Receipt, RequestLine, StockCount
-from services.parts.domain import BackorderStatus, MovementKind, ReservationKind, Unit
-from services.parts.problems import invalid, unknown_part
+from services.parts.domain import BackorderStatus, MovementKind, ReservationKind, Unit, unknown_part
 from services.parts.usecases.common import (
     Actor,
     FillDone,
@@ -23,7 +22,7 @@ from services.parts.usecases.common import (
 )
 from shared.clock import new_id, utcnow
 from shared.contracts import parts as events
-from shared.problems import ProblemError
+from shared.errors import IllegalTransition, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -88,7 +87,7 @@ async def count(uow: UnitOfWork, site_id: str, actor: Actor, reason: str, lines:
     session = uow.session
     numbers = [line.part_number for line in lines]
     if len(set(numbers)) != len(numbers):
-        raise invalid("a part may be counted only once per count")
+        raise Invalid("a part may be counted only once per count")
     catalogue = await _catalogue_parts(uow, site_id, numbers)
     counted = {
         line.part_number: domain.check_quantity(line.counted, Unit(catalogue[line.part_number].unit),
@@ -140,8 +139,8 @@ async def reschedule(uow: UnitOfWork, row: Backorder, actor: Actor, expected: da
     await store.lock_parts(uow.session, row.site_id, [row.part_number])
     await uow.session.refresh(row)
     if row.status != BackorderStatus.OPEN:
-        raise ProblemError(409, "Illegal transition", f"backorder {row.backorder_id} is {row.status}; only an open one can be rescheduled",
-                           type_="/problems/illegal-transition", state=row.status, allowed=[])
+        raise IllegalTransition(f"backorder {row.backorder_id} is {row.status}; only an open one can be rescheduled",
+                                state=row.status, allowed=[])
     row.expected_at = expected
     await uow.publish(events.BackorderRescheduled(
         site_id=row.site_id, occurred_at=actor.at, request_id=row.request_id, backorder_id=row.backorder_id,

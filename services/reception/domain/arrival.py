@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from services.reception.domain.errors import Conflict
 from services.reception.domain.slots import Schedule, parse_hhmm
+from shared.errors import Conflict
 
 WALK_IN_HINT = "check it in as a walk-in with vehicle_id and walk_in: true"
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
+from shared.errors import Conflict, IllegalTransition, Invalid
 
 # The seven satisfaction categories of the training material's pie chart (满意度分类).
 CATEGORIES: dict[str, str] = {
@@ -92,14 +92,14 @@ def check_answers(reached: bool, scores: Mapping[str, int], weak_items: Mapping[
     """Scores 1–5 of known categories, known weak items, and answers only from a customer who was reached."""
     for name, score in scores.items():
         if name not in CATEGORIES:
-            raise InvalidInput(f"scores: unknown category {name!r} (one of {', '.join(CATEGORIES)})", field="scores")
+            raise Invalid(f"scores: unknown category {name!r} (one of {', '.join(CATEGORIES)})", field="scores")
         if not MIN_SCORE <= score <= MAX_SCORE:
-            raise InvalidInput(f"scores.{name}: {score} is outside {MIN_SCORE}–{MAX_SCORE}", field=f"scores.{name}")
+            raise Invalid(f"scores.{name}: {score} is outside {MIN_SCORE}–{MAX_SCORE}", field=f"scores.{name}")
     for name in weak_items:
         if name not in WEAK_ITEMS:
-            raise InvalidInput(f"weak_items: unknown item {name!r} (one of {', '.join(WEAK_ITEMS)})", field="weak_items")
+            raise Invalid(f"weak_items: unknown item {name!r} (one of {', '.join(WEAK_ITEMS)})", field="weak_items")
     if not reached and (scores or weak_items):
-        raise InvalidInput("scores and weak_items need a customer who was reached (reached: true)", field="reached")
+        raise Invalid("scores and weak_items need a customer who was reached (reached: true)", field="reached")
 
 
 def require_open_attempt(status: AttemptStatus, attempt_id: str) -> None:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.reception.domain.errors import IllegalTransition
 from shared.contracts.reception import PayType, RoType
+from shared.errors import IllegalTransition
 
 
 class RoState(StrEnum):

@@ -10,7 +10,6 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Appointment, Customer, Site, Vehicle
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
 from services.reception.domain.slots import Lane, require_room
 from services.reception.schemas.appointments import AppointmentCreate, AppointmentReschedule
 from services.reception.settings import ReceptionSettings
@@ -22,6 +21,7 @@ from shared.contracts.reception import (
     AppointmentNoShow,
     AppointmentRescheduled,
 )
+from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.uow import UnitOfWork
 
 BOOKED, ARRIVED, CANCELLED, NO_SHOW = "booked", "arrived", "cancelled", "no_show"
@@ -64,7 +64,7 @@ async def _place(
     schedule = schedule_of(site)
     start, end = schedule.slot(slot_start)
     if start < at:
-        raise InvalidInput(f"the slot at {slot_start.isoformat()} has already started")
+        raise Invalid(f"the slot at {slot_start.isoformat()} has already started")
     days = settings.slot_search_days
     counts = await booked_counts(uow.session, site.site_id, lane, start, start + timedelta(days=days + 1), exclude)
     require_room(schedule, start, lane, capacity(site, lane), counts, count=settings.next_free_slots_shown, days=days)

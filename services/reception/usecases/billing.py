@@ -10,7 +10,6 @@ from typing import Any
 
 from services.reception.db import Customer, Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
 from services.reception.domain import follow_up, money
-from services.reception.domain.errors import InvalidInput
 from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type
 from services.reception.schemas.repair_orders import InvoiceCreate
 from services.reception.usecases import store
@@ -19,6 +18,7 @@ from services.reception.warranty import claims
 from services.reception.warranty.domain.rules import Sublet
 from services.reception.warranty.profile import OemProfile
 from shared.contracts.reception import InvoiceLine, PayType, RepairOrderInvoiced, RoType, VehicleDelivered
+from shared.errors import Invalid
 from shared.uow import UnitOfWork
 
 
@@ -57,7 +57,7 @@ async def invoice(uow: UnitOfWork, site: Site, ro: RepairOrder, body: InvoiceCre
     """Invoice a ready RO: approved labour, parts issued, sublets, tax; publishes RepairOrderInvoiced; drafts warranty claims."""
     lines = await require_step(uow.session, ro, RoAction.INVOICE)
     if ro.ready_at is not None and at < ro.ready_at:
-        raise InvalidInput(f"occurred_at is before the RO became ready ({ro.ready_at.isoformat()})")
+        raise Invalid(f"occurred_at is before the RO became ready ({ro.ready_at.isoformat()})")
     movements = await store.movements_of(uow.session, ro.id)
     figures = money.invoice(
         labour_items(lines), parts_lines(ro, lines, movements),
@@ -89,9 +89,9 @@ async def deliver(uow: UnitOfWork, site: Site, ro: RepairOrder, mileage_out: int
     """Hand the vehicle back (mileage out not below mileage in; its warranty claims get the mileage out)."""
     await require_step(uow.session, ro, RoAction.DELIVER)
     if mileage_out < ro.mileage_in:
-        raise InvalidInput(f"mileage_out {mileage_out} is below mileage_in {ro.mileage_in}", field="mileage_out")
+        raise Invalid(f"mileage_out {mileage_out} is below mileage_in {ro.mileage_in}", field="mileage_out")
     if ro.invoiced_at is not None and at < ro.invoiced_at:
-        raise InvalidInput(f"occurred_at is before the RO was invoiced ({ro.invoiced_at.isoformat()})")
+        raise Invalid(f"occurred_at is before the RO was invoiced ({ro.invoiced_at.isoformat()})")
     ro.state, ro.delivered_at, ro.mileage_out = RoState.DELIVERED.value, at, mileage_out
     ro.version += 1
     vehicle = await uow.session.get(Vehicle, ro.vehicle_id)

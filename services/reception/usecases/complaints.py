@@ -10,7 +10,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Complaint, ComplaintAction, FollowUpAttempt, RepairOrder
 from services.reception.domain import follow_up as rules
-from services.reception.domain.errors import InvalidInput
 from services.reception.domain.follow_up import ComplaintStatus
 from services.reception.schemas.follow_ups import (
     ComplaintActionRead,
@@ -21,6 +20,7 @@ from services.reception.schemas.follow_ups import (
 from services.reception.schemas.repair_orders import ComebackUpdate
 from services.reception.usecases import repair_orders, store
 from shared.contracts.reception import ComplaintActionRecorded, ComplaintOpened, ComplaintResolved
+from shared.errors import Invalid
 from shared.uow import UnitOfWork
 
 
@@ -39,7 +39,7 @@ async def open_complaint(uow: UnitOfWork, site_id: str, body: ComplaintCreate, a
     if body.follow_up_attempt_id is not None:
         attempt = await store.referenced(session, FollowUpAttempt, "follow_up_attempt_id", body.follow_up_attempt_id, site_id)
         if ro_id is not None and ro_id != attempt.repair_order_id:
-            raise InvalidInput("repair_order_id differs from the follow-up attempt's repair order", field="repair_order_id")
+            raise Invalid("repair_order_id differs from the follow-up attempt's repair order", field="repair_order_id")
         ro_id = attempt.repair_order_id
     ro = await store.referenced(session, RepairOrder, "repair_order_id", ro_id, site_id) if ro_id else None
     complaint = Complaint(
@@ -59,7 +59,7 @@ async def open_complaint(uow: UnitOfWork, site_id: str, body: ComplaintCreate, a
 def _require_open(complaint: Complaint, at: datetime) -> None:
     rules.require_complaint_open(ComplaintStatus(complaint.status), complaint.id)
     if at < complaint.opened_at:
-        raise InvalidInput(f"occurred_at is before the complaint was opened ({complaint.opened_at.isoformat()})", field="occurred_at")
+        raise Invalid(f"occurred_at is before the complaint was opened ({complaint.opened_at.isoformat()})", field="occurred_at")
 
 
 async def _act(uow: UnitOfWork, complaint: Complaint, action: str, at: datetime, by: str, comeback_ro: str | None = None) -> None:
@@ -80,13 +80,13 @@ async def record_action(uow: UnitOfWork, complaint: Complaint, action: str, at: 
 async def open_comeback(uow: UnitOfWork, complaint: Complaint, body: ComplaintComeback, at: datetime, by: str) -> None:
     """Flag the vehicle's new RO as a comeback of the complained-about RO (the advisor's comeback flag)."""
     if complaint.repair_order_id is None:
-        raise InvalidInput("the complaint names no repair order to come back from", field="repair_order_id")
+        raise Invalid("the complaint names no repair order to come back from", field="repair_order_id")
     rules.require_complaint_open(ComplaintStatus(complaint.status), complaint.id)
     new_ro = await store.referenced(uow.session, RepairOrder, "repair_order_id", body.repair_order_id, complaint.site_id)
     earlier = await uow.session.get(RepairOrder, complaint.repair_order_id)
     assert earlier is not None
     if new_ro.opened_at <= earlier.opened_at:
-        raise InvalidInput("repair_order_id must be an RO opened after the complained-about one", field="repair_order_id")
+        raise Invalid("repair_order_id must be an RO opened after the complained-about one", field="repair_order_id")
     reason = body.reason or f"complaint {complaint.id} ({complaint.category}) about RO {earlier.ro_number}"
     await repair_orders.set_comeback(uow, new_ro, ComebackUpdate(is_comeback=True, comeback_of=earlier.id, reason=reason), at)
     complaint.comeback_repair_order_id = new_ro.id

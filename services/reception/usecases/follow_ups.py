@@ -11,13 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Customer, FollowUp, FollowUpAttempt, RepairOrder, Site
 from services.reception.domain import follow_up as rules
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
 from services.reception.domain.follow_up import AttemptStatus, FollowUpStatus
 from services.reception.domain.repair_order import RoState
 from services.reception.queries import paged
 from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
 from services.reception.usecases import store
 from shared.contracts.reception import FollowUpChannel, FollowUpRecorded
+from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.http import Page, PageParams
 from shared.uow import UnitOfWork
 
@@ -82,7 +82,7 @@ async def start_attempt(uow: UnitOfWork, ro: RepairOrder, body: AttemptCreate, a
     await _contactable(session, ro)
     assert ro.delivered_at is not None
     if at < ro.delivered_at:
-        raise InvalidInput(f"occurred_at is before the vehicle was delivered ({ro.delivered_at.isoformat()})", field="occurred_at")
+        raise Invalid(f"occurred_at is before the vehicle was delivered ({ro.delivered_at.isoformat()})", field="occurred_at")
     record = (await session.exec(select(FollowUp).where(FollowUp.repair_order_id == ro.id).with_for_update())).first()
     if record is None:
         record = FollowUp(id=str(uuid.uuid4()), site_id=ro.site_id, repair_order_id=ro.id, status=FollowUpStatus.DUE.value)
@@ -109,7 +109,7 @@ async def record_result(
     weak = body.weak_items.model_dump(exclude_none=True) if body.weak_items else {}
     rules.check_answers(body.reached, scores, weak)
     if at < attempt.started_at:
-        raise InvalidInput(f"occurred_at is before the attempt started ({attempt.started_at.isoformat()})", field="occurred_at")
+        raise Invalid(f"occurred_at is before the attempt started ({attempt.started_at.isoformat()})", field="occurred_at")
     ro = await session.get(RepairOrder, attempt.repair_order_id, with_for_update=True)
     record = await session.get(FollowUp, attempt.follow_up_id, with_for_update=True)
     assert ro is not None and record is not None and ro.delivered_at is not None

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlmodel import select
 
 from services.reception.db import Customer, Vehicle
-from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.domain.vin import vin_problem
 from services.reception.schemas.people import (
     CustomerCreate,
@@ -20,6 +19,7 @@ from services.reception.schemas.people import (
     plate_key,
 )
 from services.reception.usecases import store
+from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("pitwall.reception.vehicles")
@@ -47,7 +47,7 @@ async def change_customer(uow: UnitOfWork, customer: Customer, body: CustomerPat
 async def _vin_acceptable(uow: UnitOfWork, site_id: str, vin: str, vehicle_id: str | None = None) -> None:
     site = await store.site(uow.session, site_id)
     if (problem := vin_problem(vin, check_digit_required=site.vin_check_digit)) is not None:  # the market's rule, per site
-        raise InvalidInput(f"body.vin: {problem}", errors=[{"loc": ["body", "vin"], "msg": problem, "type": "vin_check_digit"}])
+        raise Invalid(f"body.vin: {problem}", errors=[{"loc": ["body", "vin"], "msg": problem, "type": "vin_check_digit"}])
     found = (await uow.session.exec(select(Vehicle).where(Vehicle.site_id == site_id, Vehicle.vin == vin))).first()
     if found is not None and found.id != vehicle_id:
         raise Conflict(f"a vehicle with VIN {vin} already exists at this site", vehicle_id=found.id)
@@ -70,7 +70,7 @@ async def change_vehicle(uow: UnitOfWork, vehicle: Vehicle, body: VehiclePatch, 
     values = {k: v for k, v in values.items() if v is not None or k == "customer_id"}
     if values.get("mileage", vehicle.mileage) < vehicle.mileage:
         if body.odometer_correction_reason is None:
-            raise InvalidInput(f"mileage {values['mileage']} is below the odometer's {vehicle.mileage}; an odometer goes back only "
+            raise Invalid(f"mileage {values['mileage']} is below the odometer's {vehicle.mileage}; an odometer goes back only "
                                "as a correction: give odometer_correction_reason", field="mileage")
         log.warning("odometer of vehicle %s corrected from %s to %s by %s: %s", vehicle.id, vehicle.mileage, values["mileage"],
                     by, body.odometer_correction_reason)

@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 from services.reception.db import Customer, JobLine, RepairOrder, Site, Vehicle, Visit
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
 from services.reception.domain.repair_order import (
     LineStatus,
     RoAction,
@@ -48,6 +47,7 @@ from shared.contracts.reception import (
     RepairOrderOpened,
     RoType,
 )
+from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.problems import not_found
 from shared.uow import UnitOfWork
 
@@ -83,13 +83,13 @@ async def open_repair_order(uow: UnitOfWork, site: Site, body: RepairOrderCreate
         raise Conflict(f"visit {visit.id} already has repair order {visit.repair_order_id}", repair_order_id=visit.repair_order_id)
     customer_id = body.customer_id or visit.customer_id
     if customer_id is None:
-        raise InvalidInput("customer_id is required: the arrival names no customer", field="customer_id")
+        raise Invalid("customer_id is required: the arrival names no customer", field="customer_id")
     await store.referenced(uow.session, Customer, "customer_id", customer_id, site.site_id)
     vehicle = await store.referenced(uow.session, Vehicle, "vehicle_id", visit.vehicle_id, site.site_id)
     if at < visit.arrived_at:
-        raise InvalidInput(f"occurred_at is before the vehicle arrived ({visit.arrived_at.isoformat()})")
+        raise Invalid(f"occurred_at is before the vehicle arrived ({visit.arrived_at.isoformat()})")
     if body.promised_at is not None and body.promised_at < visit.arrived_at:
-        raise InvalidInput("promised_at is before the vehicle arrived", field="promised_at")
+        raise Invalid("promised_at is before the vehicle arrived", field="promised_at")
     number = site.next_ro_number
     site.next_ro_number += 1
     ro = RepairOrder(
@@ -128,7 +128,7 @@ async def change_details(uow: UnitOfWork, ro: RepairOrder, body: RepairOrderPatc
     values: dict[str, object] = {}
     if body.promised_at is not None:
         if body.promised_at < ro.arrived_at:
-            raise InvalidInput("promised_at is before the vehicle arrived", field="promised_at")
+            raise Invalid("promised_at is before the vehicle arrived", field="promised_at")
         values["promised_at"] = body.promised_at
     if body.ro_type is not None:
         values["ro_type"] = body.ro_type.value
@@ -206,7 +206,7 @@ async def decide(uow: UnitOfWork, ro: RepairOrder, line_id: str, body: Decision,
     line = _line(lines, line_id)
     require_line(facts(line), action, line.id)
     if line.proposed_at is not None and at < line.proposed_at:
-        raise InvalidInput(f"occurred_at is before the line was put to the customer ({line.proposed_at.isoformat()})")
+        raise Invalid(f"occurred_at is before the line was put to the customer ({line.proposed_at.isoformat()})")
     line.status = (LineStatus.APPROVED if approve else LineStatus.DECLINED).value
     line.decided_at, line.decided_by, line.decision_method, line.decision_recorded_by = at, body.by, body.method.value, recorded_by
     if approve:
@@ -237,7 +237,7 @@ async def set_comeback(uow: UnitOfWork, ro: RepairOrder, body: ComebackUpdate, a
     if body.comeback_of is not None:
         earlier = await store.referenced(uow.session, RepairOrder, "comeback_of", body.comeback_of, ro.site_id)
         if earlier.vehicle_id != ro.vehicle_id or earlier.id == ro.id:
-            raise InvalidInput("comeback_of must be an earlier repair order of the same vehicle", field="comeback_of")
+            raise Invalid("comeback_of must be an earlier repair order of the same vehicle", field="comeback_of")
     ro.comeback_set_by_hand = True
     if body.is_comeback:
         if ro.is_comeback and ro.comeback_of == (body.comeback_of or ro.comeback_of) and ro.comeback_reason == body.reason:

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from services.reception.db import Site
-from services.reception.domain.errors import Conflict
 from services.reception.domain.slots import Schedule
 from services.reception.schemas.sites import SiteCreate, SitePatch, SiteUpdate
 from services.reception.usecases.store import changed
 from shared.contracts.reception import OpeningHours, SiteConfigured
+from shared.errors import Conflict
 from shared.uow import UnitOfWork
 
 _CONFIG = (

@@ -8,8 +8,8 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Customer, JobLine, PartsMovement, RepairOrder, Site, Table, Vehicle
-from services.reception.domain.errors import InvalidInput
 from shared.auth import Principal
+from shared.errors import Invalid
 from shared.problems import not_found
 
 T = TypeVar("T", bound=Table)
@@ -52,7 +52,7 @@ async def referenced(session: AsyncSession, model: type[T], field: str, ident: s
     """A row a request body refers to: 422 naming the field when it is not at this site."""
     found = await _get(session, model, ident, False)
     if found is None or found.site_id != site_id:
-        raise InvalidInput(f"{field}: {ident!r} does not exist at site {site_id!r}", field=field)
+        raise Invalid(f"{field}: {ident!r} does not exist at site {site_id!r}", field=field)
     return found
 
 

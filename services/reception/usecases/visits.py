@@ -10,13 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.reception.db import Appointment, Customer, Vehicle, Visit
 from services.reception.domain.arrival import require_booked_arrival, require_open
-from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.recalls import RecallResult
 from services.reception.schemas.visits import ArrivalCreate
 from services.reception.usecases import store
 from services.reception.usecases.appointments import ARRIVED, require_status
 from services.reception.usecases.sites import schedule_of
 from shared.contracts.reception import RecallChecked, VehicleArrived
+from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 
 WAITING, RO_OPENED = "waiting", "ro_opened"
@@ -26,15 +26,15 @@ async def arriving_vehicle(session: AsyncSession, site_id: str, body: ArrivalCre
     """The vehicle that arrives, from the body or its appointment (422 when neither names one)."""
     appointment = None
     if body.walk_in and body.appointment_id is not None:
-        raise InvalidInput("a walk-in names vehicle_id, not appointment_id: the appointment stays booked (reschedule or cancel it)",
+        raise Invalid("a walk-in names vehicle_id, not appointment_id: the appointment stays booked (reschedule or cancel it)",
                            field="appointment_id")
     if body.appointment_id is not None:
         appointment = await store.referenced(session, Appointment, "appointment_id", body.appointment_id, site_id)
         if body.vehicle_id is not None and body.vehicle_id != appointment.vehicle_id:
-            raise InvalidInput(f"vehicle_id {body.vehicle_id!r} is not the appointment's vehicle {appointment.vehicle_id!r}")
+            raise Invalid(f"vehicle_id {body.vehicle_id!r} is not the appointment's vehicle {appointment.vehicle_id!r}")
     vehicle_id = body.vehicle_id or (appointment.vehicle_id if appointment else None)
     if vehicle_id is None:
-        raise InvalidInput("give vehicle_id (walk-in) or appointment_id", field="vehicle_id")
+        raise Invalid("give vehicle_id (walk-in) or appointment_id", field="vehicle_id")
     vehicle = await store.referenced(session, Vehicle, "vehicle_id", vehicle_id, site_id)
     return vehicle, appointment
 

@@ -12,7 +12,6 @@ from sqlmodel import select
 
 from services.reception.db import RepairOrder, Site, Vehicle
 from services.reception.domain import money
-from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.domain.repair_order import LineStatus, default_pay_type
 from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
@@ -35,6 +34,7 @@ from shared.contracts.warranty import (
     ClaimStatus,
     ClaimValidated,
 )
+from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -176,12 +176,12 @@ async def submit(uow: UnitOfWork, site: Site, profile: OemProfile, claim: Warran
     content = await _with_current_hours(uow, claim, content_of(claim))
     found = problems(content, rules_of(profile), today_at(site))
     if found:
-        raise InvalidInput(
+        raise Invalid(
             "the claim cannot be submitted: " + "; ".join(p.message for p in found), problems=[p.model_dump() for p in found]
         )
     _, digest = serialise(claim_document(claim.id, claim.currency, content))
     if digest == claim.last_payload_hash:
-        raise InvalidInput("nothing was corrected since the OEM last answered this claim; correct it before submitting again")
+        raise Invalid("nothing was corrected since the OEM last answered this claim; correct it before submitting again")
     await _revise(uow, site, profile, claim, content, at)
     if claim.status == ClaimStatus.DRAFT.value:
         claim.status, claim.problems = ClaimStatus.VALIDATED.value, []

@@ -25,7 +25,7 @@ from shared.contracts.warranty import (
     ClaimSubmissionRefused,
     ClaimSubmitted,
 )
-from shared.problems import ProblemError
+from shared.errors import Unauthenticated
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("pitwall.reception.warranty")
@@ -130,8 +130,8 @@ async def webhook(uow: UnitOfWork, settings: ReceptionSettings, msg_id: str, mes
     if claim is not None:
         if not _same_secret(settings.oem_profile(claim.site_id).webhook_secret, signed_with):
             # signed by another site's OEM: it may not move this claim
-            raise ProblemError(401, "Unauthorized", "the webhook is not signed with the secret of the claim's OEM",
-                               type_="/problems/webhook-signature")
+            raise Unauthenticated("the webhook is not signed with the secret of the claim's OEM",
+                                  type_="/problems/webhook-signature")
         outcome = "applied" if await apply_report(uow, claim, message.data) else "no_change"
     else:
         log.warning("webhook %s for unknown claim %s", msg_id, message.data.claim_id)

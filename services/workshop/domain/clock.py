@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.workshop.domain.errors import InvalidInput
 from shared.contracts.workshop import StaleClockKind
+from shared.errors import Invalid
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def clocked_seconds(spans: Iterable[Span], now: datetime) -> int:
 def require_not_before(when: datetime, last: datetime | None, what: str) -> None:
     """Refuse a step dated before the last recorded step (a clock cannot run backwards)."""
     if last is not None and when < last:
-        raise InvalidInput(f"occurred_at {when.isoformat()} is before {what} at {last.isoformat()}")
+        raise Invalid(f"occurred_at {when.isoformat()} is before {what} at {last.isoformat()}")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from services.workshop.domain.errors import IllegalTransition
+from shared.errors import IllegalTransition
 
 
 class JobStatus(StrEnum):

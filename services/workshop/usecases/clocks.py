@@ -9,12 +9,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.db import BayRow, JobIntervalRow, JobRow, TechnicianRow
 from services.workshop.domain.dispatch import TechState
-from services.workshop.domain.errors import IllegalTransition
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.store import bay_holder, technician_now
 from services.workshop.usecases.context import check_after
 from shared.clock import new_id
 from shared.contracts.workshop import BayStatus, JobClockedOff, JobPaused, PauseReason
+from shared.errors import IllegalTransition
 from shared.uow import UnitOfWork
 
 ATTENDANCE_ALLOWED: dict[TechState, list[str]] = {

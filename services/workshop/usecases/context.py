@@ -13,8 +13,8 @@ from services.workshop.settings import WorkshopSettings
 from services.workshop.store import get_technician
 from shared.auth import Principal, Role
 from shared.clock import utcnow
+from shared.errors import Forbidden, Invalid
 from shared.http import event_time
-from shared.problems import ProblemError
 
 PIN_HEADER = "X-Technician-Pin"
 
@@ -53,7 +53,7 @@ async def acting_technician(session: AsyncSession, actor: Actor, technician_id: 
     if ident is None and Role.TECHNICIAN in actor.principal.roles:
         ident = actor.principal.subject
     if ident is None:
-        raise ProblemError(422, "Invalid input", "technician_id is required", type_="/problems/validation")
+        raise Invalid("technician_id is required")
     tech = await get_technician(session, ident, actor.principal, site_id=site_id, lock=lock)
     if actor.supervises or actor.principal.subject == tech.id:
         return tech
@@ -61,7 +61,7 @@ async def acting_technician(session: AsyncSession, actor: Actor, technician_id: 
         return tech
     detail = ("the PIN does not match this technician" if actor.pin is not None
               else "technicians may only clock themselves (or send their PIN in X-Technician-Pin at a shared terminal)")
-    raise ProblemError(403, "Forbidden", detail, type_="/problems/not-yourself")
+    raise Forbidden(detail, type_="/problems/not-yourself")
 
 
 def check_after(when: datetime, last: datetime | None, what: str) -> None:

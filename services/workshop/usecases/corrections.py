@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlmodel import col, select
 
 from services.workshop.db import AdjustmentRow, AttendanceRow, JobIntervalRow, JobRow
-from services.workshop.domain.errors import IllegalTransition, InvalidInput
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.schemas import AdjustmentCreate, AdjustmentRead
 from services.workshop.store import open_break
@@ -17,6 +16,7 @@ from services.workshop.usecases.stale import refresh_flags
 from services.workshop.views import adjustment_read
 from shared.clock import new_id
 from shared.contracts.workshop import ClockingAdjusted, PauseReason
+from shared.errors import IllegalTransition, Invalid
 from shared.problems import not_found
 from shared.uow import UnitOfWork
 
@@ -41,9 +41,9 @@ async def adjust(uow: UnitOfWork, actor: Actor, site_id: str, body: AdjustmentCr
     if interval is None:
         raise not_found("clocking interval", body.interval_id)
     if interval.end_at is not None and corrected_end is None:
-        raise InvalidInput("a finished interval cannot be reopened: give corrected_end")
+        raise Invalid("a finished interval cannot be reopened: give corrected_end")
     if (interval.start_at, interval.end_at) == (corrected_start, corrected_end):
-        raise InvalidInput("the corrected times are the times already recorded")
+        raise Invalid("the corrected times are the times already recorded")
     await _no_overlap(uow, interval, corrected_start, corrected_end)
     row = AdjustmentRow(id=new_id(), site_id=site_id, technician_id=interval.technician_id,
                         job_id=job_interval.job_id if job_interval else None, interval_id=interval.id,
@@ -74,7 +74,7 @@ async def _no_overlap(uow: UnitOfWork, interval: JobIntervalRow | AttendanceRow,
     for other in others:
         if _overlaps(start, end, other.start_at, other.end_at):
             what = "job clocking" if model is JobIntervalRow else "shift"
-            raise InvalidInput(f"the corrected interval overlaps the technician's {what} {other.id!r} "
+            raise Invalid(f"the corrected interval overlaps the technician's {what} {other.id!r} "
                                f"({other.start_at.isoformat()} – {other.end_at.isoformat() if other.end_at else 'running'})")
 
 

@@ -8,7 +8,6 @@ from sqlmodel import select
 
 from services.workshop.db import AttendanceRow, BayRow, BreakRow, JobRow, SiteRow, TechnicianRow
 from services.workshop.domain.clock import OpeningDay, default_shift_end, hash_pin
-from services.workshop.domain.errors import IllegalTransition, InvalidInput
 from services.workshop.schemas import (
     BayCreate,
     BayRead,
@@ -33,7 +32,7 @@ from shared.contracts.workshop import (
     TechnicianClockedIn,
     TechnicianClockedOut,
 )
-from shared.problems import ProblemError
+from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -46,7 +45,7 @@ async def _name_taken(uow: UnitOfWork, site_id: str, name: str, bay_id: str | No
     statement = select(BayRow).where(BayRow.site_id == site_id, BayRow.name == name)
     other = (await uow.session.exec(statement)).first()
     if other is not None and other.id != bay_id:
-        raise ProblemError(409, "Conflict", f"site {site_id!r} already has a bay named {name!r}", type_="/problems/duplicate")
+        raise Conflict(f"site {site_id!r} already has a bay named {name!r}", type_="/problems/duplicate")
 
 
 async def create_bay(uow: UnitOfWork, actor: Actor, site_id: str, body: BayCreate) -> BayRead:
@@ -95,7 +94,7 @@ async def create_technician(uow: UnitOfWork, site_id: str, body: TechnicianCreat
     """Add a technician (their id is the subject of their token)."""
     ident = body.id or new_id()
     if await uow.session.get(TechnicianRow, ident) is not None:
-        raise ProblemError(409, "Conflict", f"technician {ident!r} already exists", type_="/problems/duplicate")
+        raise Conflict(f"technician {ident!r} already exists", type_="/problems/duplicate")
     await _badge_taken(uow, site_id, body.badge, ident)
     tech = TechnicianRow(id=ident, site_id=site_id, name=body.name, skills=sorted(set(body.skills)), level=body.level.value,
                          team=body.team, badge=body.badge, pin_hash=hash_pin(body.pin) if body.pin else None)
@@ -108,7 +107,7 @@ async def _badge_taken(uow: UnitOfWork, site_id: str, badge: str | None, tech_id
         return
     other = (await uow.session.exec(select(TechnicianRow).where(TechnicianRow.site_id == site_id, TechnicianRow.badge == badge))).first()
     if other is not None and other.id != tech_id:
-        raise ProblemError(409, "Conflict", f"badge {badge!r} belongs to technician {other.id!r}", type_="/problems/duplicate")
+        raise Conflict(f"badge {badge!r} belongs to technician {other.id!r}", type_="/problems/duplicate")
 
 
 async def update_technician(uow: UnitOfWork, tech: TechnicianRow, body: TechnicianUpdate) -> TechnicianRead:
@@ -153,7 +152,7 @@ async def clock_in(uow: UnitOfWork, actor: Actor, technician_id: str, body: Cloc
     check_after(when, tech.last_clock_at, "the technician's last clocking")
     shift_end = body.shift_end or await _shift_end(uow, actor, tech.site_id, when)
     if shift_end <= when:
-        raise InvalidInput(f"shift_end {shift_end.isoformat()} is not after the clock-in at {when.isoformat()}")
+        raise Invalid(f"shift_end {shift_end.isoformat()} is not after the clock-in at {when.isoformat()}")
     uow.session.add(AttendanceRow(id=new_id(), site_id=tech.site_id, technician_id=tech.id, start_at=when, recorded_start=when,
                                   shift_end=shift_end))
     tech.last_clock_at = when

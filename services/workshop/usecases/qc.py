@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from services.workshop.db import QcResultRow
-from services.workshop.domain.errors import IllegalTransition, InvalidInput
 from services.workshop.domain.jobs import JobStatus
 from services.workshop.schemas import QcCreate, QcRead
 from services.workshop.store import get_technician, jobs_of_ro
@@ -14,6 +13,7 @@ from services.workshop.usecases.context import Actor, check_after
 from services.workshop.views import qc_read
 from shared.clock import new_id
 from shared.contracts.workshop import JobDispatched, QcFailed, QcPassed
+from shared.errors import IllegalTransition, Invalid
 from shared.problems import not_found
 from shared.uow import UnitOfWork
 
@@ -48,7 +48,7 @@ async def record_qc(uow: UnitOfWork, actor: Actor, site_id: str, repair_order_id
         raise not_found("job of this repair order", unknown[0])
     not_done = [i for i in body.job_ids if by_id[i].status != JobStatus.COMPLETED.value]
     if not_done:
-        raise InvalidInput(f"only completed jobs go back to rework; not completed: {', '.join(not_done)}")
+        raise Invalid(f"only completed jobs go back to rework; not completed: {', '.join(not_done)}")
     rework_by = await get_technician(session, body.technician_id, actor.principal, site_id=site_id) if body.technician_id else None
     row = QcResultRow(id=new_id(), site_id=site_id, repair_order_id=repair_order_id, passed=body.result == "pass", inspector=actor.name,
                       reason=body.reason, job_ids=list(dict.fromkeys(body.job_ids)), recorded_at=when)

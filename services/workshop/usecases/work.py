@@ -9,7 +9,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.db import JobRow, PartsRequestRow
 from services.workshop.domain.dispatch import dispatch_refusals, rank_bays, rank_technicians
-from services.workshop.domain.errors import DispatchRefused, IllegalTransition, Refusal
+from services.workshop.domain.errors import DispatchRefused, Refusal
 from services.workshop.domain.jobs import OPEN_WORK, JobStatus, Step, allowed_steps, require_step
 from services.workshop.schemas import (
     BayCandidateRead,
@@ -57,6 +57,7 @@ from shared.contracts.workshop import (
     PartsRequested,
     RequestedPart,
 )
+from shared.errors import IllegalTransition
 from shared.uow import UnitOfWork
 
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn
 
-from services.reception.domain.errors import InvalidInput
 from services.reception.warranty.domain.rules import ClaimContent, OemRules, Part, Sublet, money, waiver_refusal
 from shared.contracts.warranty import ClaimProblem
+from shared.errors import Invalid
 
 # changes that decide whether the claim names its causal part or waives it
 _CAUSAL = ("causal_part_waived", "causal_part_number", "parts")
@@ -28,7 +28,7 @@ class PartLine:
 
 def _refuse(field: str, code: str, message: str) -> NoReturn:
     problem = ClaimProblem(field=field, code=code, message=message)
-    raise InvalidInput(message, problems=[problem.model_dump()])
+    raise Invalid(message, problems=[problem.model_dump()])
 
 
 def _parts(lines: list[PartLine], changes: dict[str, Any]) -> None:
@@ -66,7 +66,7 @@ def _waiver(changes: dict[str, Any]) -> None:
 
 
 def corrected(content: ClaimContent, changes: Mapping[str, Any], rules: OemRules) -> ClaimContent:
-    """The content with the clerk's changes; InvalidInput (naming the problem) when they contradict each other or the claim."""
+    """The content with the clerk's changes; Invalid (naming the problem) when they contradict each other or the claim."""
     todo = dict(changes)
     if "labour_op_code" in todo:
         main, *more = content.labour

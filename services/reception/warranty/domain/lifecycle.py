@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.reception.domain.errors import IllegalTransition
 from shared.contracts.warranty import ClaimStatus
+from shared.errors import IllegalTransition
 
 
 class ClaimAction(StrEnum):
