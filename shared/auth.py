@@ -91,7 +91,7 @@ def requires(*roles: Role) -> Callable[..., object]:
             raise ProblemError(403, "Forbidden", f"this action needs one of the roles: {needed}", type_="/problems/role")
         return principal
 
-    dependency.authenticates = True  # type: ignore[attr-defined] - found by `authenticate_first`
+    dependency.authenticates = True  # type: ignore[attr-defined]  # found by `authenticate_first`
     return dependency
 
 
@@ -123,7 +123,7 @@ def _token_check(dependant: Dependant | None) -> Callable[..., Awaitable[Princip
     if dependant is None:
         return None
     if getattr(dependant.call, "authenticates", False):
-        return dependant.call  # type: ignore[return-value]
+        return dependant.call
     return next((check for sub in dependant.dependencies if (check := _token_check(sub)) is not None), None)
 
 

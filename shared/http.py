@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -12,6 +13,7 @@ from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.problems import ProblemError
 from shared.settings import ServiceSettings
+from shared.uow import Idempotency
 
 T = TypeVar("T")
 
@@ -101,3 +103,16 @@ def event_time(value: datetime | None, principal: Principal, settings: ServiceSe
 def optional_body(model: type[BaseModel]) -> Any:
     """The type of a request body whose every field is optional: a request without a body means all defaults."""
     return Annotated[model, Body(default_factory=model)]
+
+
+async def idempotency_of(request: Request, principal: Principal) -> Idempotency | None:
+    """The idempotency of a POST carrying an Idempotency-Key header: the caller, the key, the request's fingerprint."""
+    key = request.headers.get("idempotency-key")
+    if request.method != "POST" or not key:
+        return None
+    if len(key) > 200:
+        raise ProblemError(422, "Invalid Idempotency-Key", "Idempotency-Key is longer than 200 characters")
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b" " + request.url.path.encode() + b"\n")
+    digest.update(await request.body())
+    return Idempotency(principal.subject, key, digest.hexdigest())

@@ -70,7 +70,7 @@ class RepeatLimit(logging.Filter):
             if len(self._kinds) >= 10_000:
                 self._kinds.clear()
             if seen is not None and seen[2]:
-                record.suppressed = int(seen[2])  # type: ignore[attr-defined] - written by JsonFormatter
+                record.suppressed = int(seen[2])  # written by JsonFormatter
             self._kinds[kind] = [now, 1, 0]
             return True
         if seen[1] < self._burst:

@@ -47,6 +47,8 @@ def run_env(metadata: MetaData) -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("no connection given and no sqlalchemy.url set")
         engine = create_sync_engine(url)
         with engine.connect() as connection:
             _configure_and_run(connection, metadata)

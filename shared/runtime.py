@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -20,7 +20,7 @@ from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
 from shared.docs import install_docs
-from shared.http import declare_page_size
+from shared.http import declare_page_size, idempotency_of
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
@@ -29,7 +29,7 @@ from shared.outbox import OutboxMetrics, OutboxRelay
 from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
 from shared.reachability import BrokerProbe
 from shared.settings import ServiceSettings
-from shared.uow import IdempotentReplay, UnitOfWork, idempotency_of
+from shared.uow import Idempotency, IdempotentReplay, UnitOfWork
 
 log = logging.getLogger("pitwall.runtime")
 
@@ -47,7 +47,7 @@ class Runtime:
         publishes: Iterable[str] = (),
         handlers: Mapping[type[Event], EventHandler] | None = None,
         migrate: Callable[[Any], Awaitable[None]] | None = None,
-        loops: Iterable[Callable[[Runtime], Awaitable[None]]] = (),
+        loops: Iterable[Callable[[Runtime], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         """`migrate(engine)` defaults to the service's Alembic migrations; `loops` run in the background."""
         self.settings = settings
@@ -73,8 +73,9 @@ class Runtime:
             self.consumer = ConsumerRunner(
                 self.engine, infra, group_id=group, topics=sorted({cls.topic for cls in self._handlers}),
                 bootstrap=settings.kafka_bootstrap, registry=registry, handle=self._dispatch,
-                metrics=ConsumerMetrics(self.metrics, group), after_db_commit=self.relay.wake,
+                metrics=ConsumerMetrics(self.metrics, group), after_db_commit=self._after_batch,
             )
+        self._batch_published = False  # whether a handler of the consumer's current batch put events in the outbox
         self._tasks: list[asyncio.Task[None]] = []
         self._migrate = migrate or (lambda engine: upgrade_to_head(engine, self.service))
         self._loops = list(loops)
@@ -82,13 +83,21 @@ class Runtime:
     async def _dispatch(self, session: AsyncSession, cloud_event: CloudEvent, event: Event) -> None:
         uow = UnitOfWork(session, self.infra, self.service)
         await self._handlers[type(event)](uow, event)
+        self._batch_published = self._batch_published or bool(uow.published)
+
+    def _after_batch(self) -> None:
+        # Most batches publish nothing (all of them, in kpi): a relay pass would cost two queries and, on SQLite, the
+        # connection the consumer's next batch waits for. A batch rolled back after publishing wakes it for nothing.
+        if self._batch_published:
+            self._batch_published = False
+            self.relay.wake()
 
     @property
     def publishes(self) -> list[str]:
         """The topics this service publishes on."""
         return list(self._publishes)
 
-    def unit_of_work(self, idempotency: tuple[str, str, str] | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
+    def unit_of_work(self, idempotency: Idempotency | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
         """A fresh unit of work (holding `turn`, already taken, until it ends)."""
         session = AsyncSession(self.engine, expire_on_commit=False)
         return UnitOfWork(session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency, turn=turn)

@@ -132,7 +132,7 @@ def build() -> dict[str, Any]:
 
 def render() -> str:
     """The document as YAML text."""
-    return yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=120)
+    return str(yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=120))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,9 +12,11 @@ import typing
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
+
+M = TypeVar("M", bound=BaseModel)
 
 ARRIVED = datetime(2026, 3, 10, 7, 55, tzinfo=UTC)
 
@@ -95,7 +97,7 @@ OVERRIDES: dict[str, dict[str, Any]] = {
 }
 
 
-def example(model: type[BaseModel]) -> BaseModel:
+def example(model: type[M]) -> M:
     """An instance of a contract class (nested models, enums and lists filled in the same way)."""
     return model.model_validate(_fields(model))
 

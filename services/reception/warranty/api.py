@@ -28,6 +28,7 @@ from services.reception.warranty.views import claim_etag, claim_read, list_claim
 from shared import webhooks
 from shared.auth import Principal, Role, requires
 from shared.contracts.warranty import ClaimStatus
+from shared.errors import Conflict
 from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.problems import ProblemError
 from shared.runtime import Runtime, open_uow
@@ -167,8 +168,6 @@ async def oem_webhook(request: Request) -> WebhookAck:
         outcome = await oem_status.webhook(uow, settings_of(request), msg_id, message, secret)
         try:
             await uow.commit()
-        except ProblemError as exc:
-            if exc.status != 409:
-                raise
+        except Conflict:
             outcome = "duplicate"  # the same message, applied by a concurrent delivery
     return WebhookAck(webhook_id=msg_id, outcome=outcome)
