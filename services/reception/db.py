@@ -6,12 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint, true
+from sqlalchemy import Column, Index, MetaData, UniqueConstraint, true
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.columns import ExactDecimal
-from shared.db import InfraTables, UtcDateTime
+from shared.columns import ExactDecimal, json_field, utc_field
+from shared.db import InfraTables
 
 metadata = MetaData()
 infra = InfraTables(metadata)
@@ -19,14 +19,6 @@ infra = InfraTables(metadata)
 
 def _dec(nullable: bool = False) -> Any:
     return Field(sa_column=Column(ExactDecimal(), nullable=nullable))
-
-
-def _at(nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
-
-
-def _json() -> Any:
-    return Field(sa_column=Column(JSON, nullable=False))
 
 
 class Table(SQLModel, registry=registry(metadata=metadata)):
@@ -41,7 +33,7 @@ class Site(Table, table=True):
     labour_rate: Decimal = _dec()
     technician_cost_rate: Decimal = _dec()
     tax_rate: Decimal = _dec()
-    opening_hours: list[dict[str, Any]] = _json()
+    opening_hours: list[dict[str, Any]] = json_field()
     slot_minutes: int
     slot_capacity: int
     quick_lane_capacity: int
@@ -52,8 +44,8 @@ class Site(Table, table=True):
     arrival_late_minutes: int = Field(default=60, sa_column_kwargs={"server_default": "60"})
     next_ro_number: int = 1
     version: int = 1
-    created_at: datetime = _at(nullable=False)
-    updated_at: datetime = _at(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
 
 
 class Customer(Table, table=True):
@@ -67,8 +59,8 @@ class Customer(Table, table=True):
     consent_contact: bool = False
     consent_marketing: bool = False
     version: int = 1
-    created_at: datetime = _at(nullable=False)
-    updated_at: datetime = _at(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
 
 
 class Vehicle(Table, table=True):
@@ -85,8 +77,8 @@ class Vehicle(Table, table=True):
     mileage: int
     customer_id: str | None = Field(default=None, max_length=40)
     version: int = 1
-    created_at: datetime = _at(nullable=False)
-    updated_at: datetime = _at(nullable=False)
+    created_at: datetime = utc_field(nullable=False)
+    updated_at: datetime = utc_field(nullable=False)
 
 
 class Appointment(Table, table=True):
@@ -97,14 +89,14 @@ class Appointment(Table, table=True):
     customer_id: str = Field(max_length=40)
     vehicle_id: str = Field(max_length=40)
     lane: str = Field(max_length=20)
-    slot_start: datetime = _at(nullable=False)
-    slot_end: datetime = _at(nullable=False)
+    slot_start: datetime = utc_field(nullable=False)
+    slot_end: datetime = utc_field(nullable=False)
     concern: str = Field(default="", max_length=1000)
     status: str = Field(max_length=20)
     visit_id: str | None = Field(default=None, max_length=40)
     cancel_reason: str = Field(default="", max_length=500)
     booked_by: str = Field(max_length=200)
-    booked_at: datetime = _at(nullable=False)
+    booked_at: datetime = utc_field(nullable=False)
     version: int = 1
 
 
@@ -116,11 +108,11 @@ class Visit(Table, table=True):
     vehicle_id: str = Field(index=True, max_length=40)
     customer_id: str | None = Field(default=None, max_length=40)
     appointment_id: str | None = Field(default=None, max_length=40)
-    arrived_at: datetime = _at(nullable=False)
+    arrived_at: datetime = utc_field(nullable=False)
     status: str = Field(max_length=20)  # waiting | ro_opened
     repair_order_id: str | None = Field(default=None, max_length=40)
     recall_status: str = Field(max_length=20)
-    recall_campaigns: list[dict[str, Any]] = _json()
+    recall_campaigns: list[dict[str, Any]] = json_field()
     recorded_by: str = Field(max_length=200)
 
 
@@ -142,22 +134,22 @@ class RepairOrder(Table, table=True):
     state: str = Field(max_length=30)
     mileage_in: int
     mileage_out: int | None = None
-    arrived_at: datetime = _at(nullable=False)
-    opened_at: datetime = _at(nullable=False)
-    promised_at: datetime | None = _at()
-    ready_at: datetime | None = _at()
-    invoiced_at: datetime | None = _at()
-    delivered_at: datetime | None = _at()
-    cancelled_at: datetime | None = _at()
+    arrived_at: datetime = utc_field(nullable=False)
+    opened_at: datetime = utc_field(nullable=False)
+    promised_at: datetime | None = utc_field()
+    ready_at: datetime | None = utc_field()
+    invoiced_at: datetime | None = utc_field()
+    delivered_at: datetime | None = utc_field()
+    cancelled_at: datetime | None = utc_field()
     cancel_reason: str = Field(default="", max_length=500)
     is_comeback: bool = False
     comeback_of: str | None = Field(default=None, max_length=40)
     comeback_reason: str = Field(default="", max_length=500)
     comeback_set_by_hand: bool = False
-    last_qc_at: datetime | None = _at()
+    last_qc_at: datetime | None = utc_field()
     last_qc_passed: bool = False
     recall_status: str = Field(max_length=20)
-    recall_campaigns: list[dict[str, Any]] = _json()
+    recall_campaigns: list[dict[str, Any]] = json_field()
     next_line_position: int = 1
     version: int = 1
 
@@ -178,15 +170,15 @@ class JobLine(Table, table=True):
     required_skill: str | None = Field(default=None, max_length=60)
     campaign_number: str | None = Field(default=None, max_length=60)
     status: str = Field(max_length=20)
-    proposed_at: datetime | None = _at()
-    decided_at: datetime | None = _at()
+    proposed_at: datetime | None = utc_field()
+    decided_at: datetime | None = utc_field()
     decided_by: str | None = Field(default=None, max_length=200)
     decision_method: str | None = Field(default=None, max_length=20)
     decision_recorded_by: str | None = Field(default=None, max_length=200)
     decline_reason: str = Field(default="", max_length=500)
-    started_at: datetime | None = _at()
-    completed_at: datetime | None = _at()
-    rework_at: datetime | None = _at()
+    started_at: datetime | None = utc_field()
+    completed_at: datetime | None = utc_field()
+    rework_at: datetime | None = utc_field()
 
 
 class PartsMovement(Table, table=True):
@@ -205,7 +197,7 @@ class PartsMovement(Table, table=True):
     quantity: Decimal = _dec()
     unit_cost: Decimal = _dec()
     unit_price: Decimal = _dec()
-    occurred_at: datetime = _at(nullable=False)
+    occurred_at: datetime = utc_field(nullable=False)
 
 
 class Invoice(Table, table=True):
@@ -213,9 +205,9 @@ class Invoice(Table, table=True):
     id: str = Field(primary_key=True, max_length=40)
     repair_order_id: str = Field(max_length=40, unique=True)
     site_id: str = Field(max_length=100)
-    issued_at: datetime = _at(nullable=False)
+    issued_at: datetime = utc_field(nullable=False)
     issued_by: str = Field(max_length=200)
-    figures: dict[str, Any] = _json()
+    figures: dict[str, Any] = json_field()
 
 
 class FollowUp(Table, table=True):
@@ -229,7 +221,7 @@ class FollowUp(Table, table=True):
     status: str = Field(max_length=20)
     attempts: int = 0
     open_attempt_id: str | None = Field(default=None, max_length=40)
-    closed_at: datetime | None = _at()
+    closed_at: datetime | None = utc_field()
     version: int = 1
 
 
@@ -242,12 +234,12 @@ class FollowUpAttempt(Table, table=True):
     number: int
     channel: str = Field(max_length=20)
     status: str = Field(max_length=20)
-    started_at: datetime = _at(nullable=False)
+    started_at: datetime = utc_field(nullable=False)
     started_by: str = Field(max_length=200)
-    result_at: datetime | None = _at()
+    result_at: datetime | None = utc_field()
     result_by: str | None = Field(default=None, max_length=200)
-    scores: dict[str, Any] = _json()
-    weak_items: dict[str, Any] = _json()
+    scores: dict[str, Any] = json_field()
+    weak_items: dict[str, Any] = json_field()
     comment: str = Field(default="", max_length=2000)
 
 
@@ -264,9 +256,9 @@ class Complaint(Table, table=True):
     owner: str = Field(max_length=200)
     description: str = Field(default="", max_length=2000)
     status: str = Field(max_length=20)
-    opened_at: datetime = _at(nullable=False)
+    opened_at: datetime = utc_field(nullable=False)
     opened_by: str = Field(max_length=200)
-    resolved_at: datetime | None = _at()
+    resolved_at: datetime | None = utc_field()
     outcome: str = Field(default="", max_length=2000)
     comeback_repair_order_id: str | None = Field(default=None, max_length=40)
     version: int = 1
@@ -276,7 +268,7 @@ class ComplaintAction(Table, table=True):
     __tablename__ = "complaint_action"
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: str = Field(index=True, max_length=40)
-    at: datetime = _at(nullable=False)
+    at: datetime = utc_field(nullable=False)
     by: str = Field(max_length=200)
     action: str = Field(max_length=2000)
 

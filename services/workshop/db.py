@@ -6,12 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint, text
+from sqlalchemy import Column, Index, MetaData, UniqueConstraint, text
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
-from shared.columns import DecimalText
-from shared.db import InfraTables, UtcDateTime
+from shared.columns import DecimalText, json_field, utc_field
+from shared.db import InfraTables
 
 metadata = MetaData()
 infra = InfraTables(metadata)
@@ -21,22 +21,14 @@ class Table(SQLModel, registry=registry(metadata=metadata)):
     """Base of the workshop service's SQLModel tables, on its own metadata."""
 
 
-def _time(nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UtcDateTime(), nullable=nullable, index=index))
-
-
-def _json() -> Any:
-    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-
-
 class SiteRow(Table, table=True):
     """What reception told us about a site (time zone, opening hours)."""
 
     __tablename__ = "site"
     site_id: str = Field(primary_key=True, max_length=100)
     time_zone: str = Field(max_length=64)
-    opening_hours: list[dict[str, Any]] = _json()
-    configured_at: datetime = _time(nullable=False)
+    opening_hours: list[dict[str, Any]] = json_field(default_factory=list)
+    configured_at: datetime = utc_field(nullable=False)
 
 
 class RepairOrderRow(Table, table=True):
@@ -48,7 +40,7 @@ class RepairOrderRow(Table, table=True):
     ro_number: str = Field(default="", max_length=100)
     ro_type: str = Field(default="", max_length=50)
     opened: bool = False
-    cancelled_at: datetime | None = _time()
+    cancelled_at: datetime | None = utc_field()
 
 
 class BayRow(Table, table=True):
@@ -60,9 +52,9 @@ class BayRow(Table, table=True):
     kind: str = Field(max_length=50)
     status: str = Field(max_length=30)
     reason: str = Field(default="", max_length=500)
-    expected_return: datetime | None = _time()
-    job_kinds: list[str] = _json()
-    last_change_at: datetime = _time(nullable=False)
+    expected_return: datetime | None = utc_field()
+    job_kinds: list[str] = json_field(default_factory=list)
+    last_change_at: datetime = utc_field(nullable=False)
     version: int = 1
 
 
@@ -72,13 +64,13 @@ class TechnicianRow(Table, table=True):
     id: str = Field(primary_key=True, max_length=100)
     site_id: str = Field(max_length=100, index=True)
     name: str = Field(max_length=200)
-    skills: list[str] = _json()
+    skills: list[str] = json_field(default_factory=list)
     level: str = Field(max_length=50)
     team: str = Field(default="", max_length=100)
     badge: str | None = Field(default=None, max_length=100)
     pin_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
-    last_clock_at: datetime | None = _time()
+    last_clock_at: datetime | None = utc_field()
     version: int = 1
 
 
@@ -93,11 +85,11 @@ class AttendanceRow(Table, table=True):
     id: str = Field(primary_key=True, max_length=64)
     site_id: str = Field(max_length=100, index=True)
     technician_id: str = Field(max_length=100, index=True)
-    start_at: datetime = _time(nullable=False)
-    end_at: datetime | None = _time()
-    shift_end: datetime | None = _time()
-    recorded_start: datetime = _time(nullable=False)
-    recorded_end: datetime | None = _time()
+    start_at: datetime = utc_field(nullable=False)
+    end_at: datetime | None = utc_field()
+    shift_end: datetime | None = utc_field()
+    recorded_start: datetime = utc_field(nullable=False)
+    recorded_end: datetime | None = utc_field()
     adjusted: bool = False
 
 
@@ -109,8 +101,8 @@ class BreakRow(Table, table=True):
     site_id: str = Field(max_length=100)
     technician_id: str = Field(max_length=100, index=True)
     attendance_id: str = Field(max_length=64, index=True)
-    start_at: datetime = _time(nullable=False)
-    end_at: datetime | None = _time()
+    start_at: datetime = utc_field(nullable=False)
+    end_at: datetime | None = utc_field()
 
 
 class JobRow(Table, table=True):
@@ -126,19 +118,19 @@ class JobRow(Table, table=True):
     required_skill: str | None = Field(default=None, max_length=100)
     sold_hours: Decimal = Field(default=Decimal("0"), sa_column=Column(DecimalText(), nullable=False))
     status: str = Field(max_length=30, index=True)
-    approved_at: datetime | None = _time()
-    decided_at: datetime | None = _time()  # time of the latest approval or decline applied
+    approved_at: datetime | None = utc_field()
+    decided_at: datetime | None = utc_field()  # time of the latest approval or decline applied
     line_removed: bool = False
     withdrawn_reason: str = Field(default="", max_length=200)
     technician_id: str | None = Field(default=None, max_length=100, index=True)
     bay_id: str | None = Field(default=None, max_length=100, index=True)
-    dispatched_at: datetime | None = _time()
+    dispatched_at: datetime | None = utc_field()
     pause_reason: str | None = Field(default=None, max_length=30)
     pause_note: str = Field(default="", max_length=500)
-    paused_at: datetime | None = _time()
-    completed_at: datetime | None = _time()
+    paused_at: datetime | None = utc_field()
+    completed_at: datetime | None = utc_field()
     rework_round: int = 0
-    last_change_at: datetime | None = _time()
+    last_change_at: datetime | None = utc_field()
     version: int = 1
 
 
@@ -155,11 +147,11 @@ class JobIntervalRow(Table, table=True):
     job_id: str = Field(max_length=100, index=True)
     technician_id: str = Field(max_length=100, index=True)
     bay_id: str = Field(max_length=100)
-    start_at: datetime = _time(nullable=False)
-    end_at: datetime | None = _time()
+    start_at: datetime = utc_field(nullable=False)
+    end_at: datetime | None = utc_field()
     end_reason: str = Field(default="", max_length=50)
-    recorded_start: datetime = _time(nullable=False)
-    recorded_end: datetime | None = _time()
+    recorded_start: datetime = utc_field(nullable=False)
+    recorded_end: datetime | None = utc_field()
     adjusted: bool = False
 
 
@@ -172,13 +164,13 @@ class AdjustmentRow(Table, table=True):
     technician_id: str = Field(max_length=100)
     job_id: str | None = Field(default=None, max_length=100)
     interval_id: str = Field(max_length=64, index=True)
-    original_start: datetime = _time(nullable=False)
-    original_end: datetime | None = _time()
-    corrected_start: datetime = _time(nullable=False)
-    corrected_end: datetime | None = _time()
+    original_start: datetime = utc_field(nullable=False)
+    original_end: datetime | None = utc_field()
+    corrected_start: datetime = utc_field(nullable=False)
+    corrected_end: datetime | None = utc_field()
     reason: str = Field(max_length=500)
     adjusted_by: str = Field(max_length=200)
-    adjusted_at: datetime = _time(nullable=False)
+    adjusted_at: datetime = utc_field(nullable=False)
 
 
 class PartsRequestRow(Table, table=True):
@@ -188,10 +180,10 @@ class PartsRequestRow(Table, table=True):
     job_id: str = Field(max_length=100, index=True)
     repair_order_id: str = Field(max_length=100)
     requested_by: str = Field(max_length=200)
-    lines: list[dict[str, Any]] = _json()
-    requested_at: datetime = _time(nullable=False)
-    issued_at: datetime | None = _time()  # when issued in full
-    backordered_until: datetime | None = _time()
+    lines: list[dict[str, Any]] = json_field(default_factory=list)
+    requested_at: datetime = utc_field(nullable=False)
+    issued_at: datetime | None = utc_field()  # when issued in full
+    backordered_until: datetime | None = utc_field()
     backordered: bool = False
 
 
@@ -203,8 +195,8 @@ class QcResultRow(Table, table=True):
     passed: bool
     inspector: str = Field(max_length=200)
     reason: str = Field(default="", max_length=1000)
-    job_ids: list[str] = _json()
-    recorded_at: datetime = _time(nullable=False)
+    job_ids: list[str] = json_field(default_factory=list)
+    recorded_at: datetime = utc_field(nullable=False)
 
 
 class StaleFlagRow(Table, table=True):
@@ -217,6 +209,6 @@ class StaleFlagRow(Table, table=True):
     technician_id: str = Field(max_length=100)
     job_id: str | None = Field(default=None, max_length=100)
     kind: str = Field(max_length=50)
-    since: datetime = _time(nullable=False)
-    flagged_at: datetime = _time(nullable=False)
-    cleared_at: datetime | None = _time(index=True)
+    since: datetime = utc_field(nullable=False)
+    flagged_at: datetime = utc_field(nullable=False)
+    cleared_at: datetime | None = utc_field(index=True)
