@@ -50,8 +50,13 @@ class RepeatLimit(logging.Filter):
     many were left out.
     """
 
-    def __init__(self, prefixes: tuple[str, ...] = ("aiokafka", "kafka"), burst: int = 5, window_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        prefixes: tuple[str, ...] = ("aiokafka", "kafka"),
+        burst: int = 5,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self._prefixes = prefixes
         self._burst = burst
@@ -90,7 +95,11 @@ class TransientAsWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Lower a transient aiokafka ERROR to WARNING; keep every record."""
-        if record.levelno == logging.ERROR and record.name.startswith("aiokafka") and any(t in str(record.msg) for t in _TRANSIENT):
+        if (
+            record.levelno == logging.ERROR
+            and record.name.startswith("aiokafka")
+            and any(t in str(record.msg) for t in _TRANSIENT)
+        ):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 

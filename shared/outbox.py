@@ -86,11 +86,15 @@ class OutboxMetrics:
     """Backlog, oldest unsent age and publish figures of one service's relay."""
 
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
-        self.backlog = Gauge("pitwall_outbox_backlog_events", "Events committed but not yet sent", ["service"], registry=registry).labels(service)
+        self.backlog = Gauge(
+            "pitwall_outbox_backlog_events", "Events committed but not yet sent", ["service"], registry=registry
+        ).labels(service)
         self.oldest_age = Gauge(
             "pitwall_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent event", ["service"], registry=registry
         ).labels(service)
-        self.published = Counter("pitwall_outbox_published_events_total", "Events sent to Kafka", ["service"], registry=registry).labels(service)
+        self.published = Counter(
+            "pitwall_outbox_published_events_total", "Events sent to Kafka", ["service"], registry=registry
+        ).labels(service)
         self.failures = Counter(
             "pitwall_outbox_publish_failures_total", "Failed attempts to send a batch", ["service"], registry=registry
         ).labels(service)
@@ -167,7 +171,9 @@ class OutboxRelay:
         on_topic = await already_on_topic(self._bootstrap, rows)
         if on_topic:
             await self.mark_sent([row["id"] for row in rows if row["event_id"] in on_topic])
-            log.info("%d outbox rows were already on their topics; marked sent without sending them again", len(on_topic))
+            log.info(
+                "%d outbox rows were already on their topics; marked sent without sending them again", len(on_topic)
+            )
         self._reconciled = True
         return [row for row in rows if row["event_id"] not in on_topic]
 
@@ -188,7 +194,10 @@ class OutboxRelay:
 
     async def _unsent(self) -> list[dict[str, Any]]:
         statement = (
-            select(self._table).where(self._table.c.sent_at.is_(None)).order_by(self._table.c.id).limit(self._batch_size)
+            select(self._table)
+            .where(self._table.c.sent_at.is_(None))
+            .order_by(self._table.c.id)
+            .limit(self._batch_size)
         )
         async with self._engine.connect() as connection:
             return [dict(row._mapping) for row in await connection.execute(statement)]
@@ -252,4 +261,3 @@ class OutboxRelay:
             count, oldest = (await connection.execute(statement)).one()
         self._metrics.backlog.set(count)
         self._metrics.oldest_age.set((utcnow() - oldest).total_seconds() if oldest else 0)
-

@@ -26,7 +26,15 @@ from shared.errors import (
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
-__all__ = ["PROBLEM_JSON", "Problem", "ProblemError", "conflict", "install_problem_handlers", "not_found", "problem_response"]
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemError",
+    "conflict",
+    "install_problem_handlers",
+    "not_found",
+    "problem_response",
+]
 
 
 class Problem(BaseModel):
@@ -61,7 +69,16 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ProblemError(Exception):
     """Raise in the HTTP layer (headers, tokens, paging) to answer with a problem document; rules raise DomainError."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.headers = headers
         self.status = status
@@ -77,7 +94,11 @@ def conflict(detail: str, *, state: str, allowed: list[str]) -> IllegalTransitio
 
 
 STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
-    (NotFound, 404), (Unauthenticated, 401), (Forbidden, 403), (Conflict, 409), (DomainError, 422),
+    (NotFound, 404),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (DomainError, 422),
 )
 """The HTTP status of each kind of domain error, most specific kind first."""
 
@@ -87,7 +108,16 @@ def status_of(error: DomainError) -> int:
     return next(status for kind, status in STATUS_OF if isinstance(error, kind))
 
 
-def problem_response(status: int, title: str, detail: str | None, instance: str, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None,
+    instance: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
     """A JSONResponse holding a problem document."""
     body = {"type": type_, "title": title, "status": status, "instance": instance}
     if detail is not None:
@@ -101,11 +131,15 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem_response(status_of(exc), exc.title, exc.detail, request.url.path, type_=exc.type_, **exc.extensions)
+        return problem_response(
+            status_of(exc), exc.title, exc.detail, request.url.path, type_=exc.type_, **exc.extensions
+        )
 
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, request.url.path, type_=exc.type, headers=exc.headers, **exc.extensions)
+        return problem_response(
+            exc.status, exc.title, exc.detail, request.url.path, type_=exc.type, headers=exc.headers, **exc.extensions
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -113,7 +147,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": _allowed(request)}
         return problem_response(
-            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path, headers=headers,
+            exc.status_code,
+            _title(exc.status_code),
+            str(exc.detail) if exc.detail else None,
+            request.url.path,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -122,7 +160,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
-        return problem_response(422, "Invalid input", detail, request.url.path, type_="/problems/validation", errors=errors)
+        return problem_response(
+            422, "Invalid input", detail, request.url.path, type_="/problems/validation", errors=errors
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -158,9 +198,14 @@ class UnexpectedErrors:
                 raise
             if database_down(exc):  # nothing was committed; the pool reconnects once the database is back
                 log.warning("database unavailable on %s: %s", scope["path"], exc)
-                await problem_response(503, "Database unavailable", "the database cannot be reached; nothing was saved, try again",
-                                       scope["path"], type_="/problems/database-unavailable",
-                                       headers={"Retry-After": "5"})(scope, receive, send)
+                await problem_response(
+                    503,
+                    "Database unavailable",
+                    "the database cannot be reached; nothing was saved, try again",
+                    scope["path"],
+                    type_="/problems/database-unavailable",
+                    headers={"Retry-After": "5"},
+                )(scope, receive, send)
                 return
             log.exception("unhandled error on %s", scope["path"])
             await _internal_error(scope["path"])(scope, receive, send)
@@ -174,10 +219,15 @@ def _allowed(request: Request) -> str:
     """Every method the path serves (the router names only those of the first route matching it), documented or not."""
     table = getattr(request.app.state, "methods_by_path", None)
     if table is None:
-        table = [(compile_path(path)[0], {method.upper() for method in operations})
-                 for path, operations in request.app.openapi()["paths"].items()]
-        table += [(route.path_regex, set(route.methods)) for route in request.app.routes  # /docs, /openapi.json, ...
-                  if getattr(route, "methods", None) and not getattr(route, "include_in_schema", True)]
+        table = [
+            (compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        table += [
+            (route.path_regex, set(route.methods))
+            for route in request.app.routes  # /docs, /openapi.json, ...
+            if getattr(route, "methods", None) and not getattr(route, "include_in_schema", True)
+        ]
         request.app.state.methods_by_path = table
     methods: set[str] = set().union(*(methods for pattern, methods in table if pattern.match(request.url.path)))
     if "GET" in methods:

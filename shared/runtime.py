@@ -59,10 +59,15 @@ class Runtime:
         self.write_turn: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         self.metrics = CollectorRegistry(auto_describe=True)
         self.relay = OutboxRelay(
-            self.engine, infra, settings.kafka_bootstrap, OutboxMetrics(self.metrics, self.service),
+            self.engine,
+            infra,
+            settings.kafka_bootstrap,
+            OutboxMetrics(self.metrics, self.service),
             poll_seconds=settings.relay_poll_seconds,
         )
-        self.broker = BrokerProbe(settings.kafka_bootstrap, self.metrics, self.service, every_seconds=settings.kafka_probe_seconds)
+        self.broker = BrokerProbe(
+            settings.kafka_bootstrap, self.metrics, self.service, every_seconds=settings.kafka_probe_seconds
+        )
         self._publishes = list(publishes)
         self._handlers = dict(handlers or {})
         self.consumer: ConsumerRunner | None = None
@@ -71,9 +76,15 @@ class Runtime:
             registry.register(*self._handlers)
             group = settings.resolved_consumer_group()
             self.consumer = ConsumerRunner(
-                self.engine, infra, group_id=group, topics=sorted({cls.topic for cls in self._handlers}),
-                bootstrap=settings.kafka_bootstrap, registry=registry, handle=self._dispatch,
-                metrics=ConsumerMetrics(self.metrics, group), after_db_commit=self._after_batch,
+                self.engine,
+                infra,
+                group_id=group,
+                topics=sorted({cls.topic for cls in self._handlers}),
+                bootstrap=settings.kafka_bootstrap,
+                registry=registry,
+                handle=self._dispatch,
+                metrics=ConsumerMetrics(self.metrics, group),
+                after_db_commit=self._after_batch,
             )
         self._batch_published = False  # whether a handler of the consumer's current batch put events in the outbox
         self._tasks: list[asyncio.Task[None]] = []
@@ -100,7 +111,9 @@ class Runtime:
     def unit_of_work(self, idempotency: Idempotency | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
         """A fresh unit of work (holding `turn`, already taken, until it ends)."""
         session = AsyncSession(self.engine, expire_on_commit=False)
-        return UnitOfWork(session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency, turn=turn)
+        return UnitOfWork(
+            session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency, turn=turn
+        )
 
     async def start(self) -> None:
         """Migrate the DB, then start the relay and the consumer in the background."""
@@ -111,7 +124,9 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.broker.run(), name=f"{self.service}-kafka-probe"))
             self._tasks.append(asyncio.create_task(self._kafka_loops(), name=f"{self.service}-kafka"))
         for loop in self._loops:
-            self._tasks.append(asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}"))
+            self._tasks.append(
+                asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}")
+            )
 
     async def _kafka_loops(self) -> None:
         topics = list(self._publishes)
@@ -175,7 +190,9 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None
+    )
     install_docs(app)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
@@ -186,8 +203,14 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     async def _replay(request: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
 
-    install_health(app, runtime.metrics, runtime.ready, lambda: {"kafka": {
-        "used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}})
+    install_health(
+        app,
+        runtime.metrics,
+        runtime.ready,
+        lambda: {
+            "kafka": {"used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}
+        },
+    )
     for router in routers:
         app.include_router(router)
     authenticate_first(app)

@@ -82,7 +82,9 @@ class UnitOfWork:
         """Put events in the outbox, inside this transaction."""
         for event in events:
             self.published.append(
-                await append_to_outbox(self.session, self._tables, self._service, event, locked_sites=self._locked_sites)
+                await append_to_outbox(
+                    self.session, self._tables, self._service, event, locked_sites=self._locked_sites
+                )
             )
 
     async def check_replay(self) -> None:
@@ -99,7 +101,8 @@ class UnitOfWork:
         if row.fingerprint != self._idempotency.fingerprint:
             raise Invalid(
                 f"Idempotency-Key {self._idempotency.key!r} was used before with a different request",
-                type_="/problems/idempotency-key-reused", title="Idempotency-Key reused",
+                type_="/problems/idempotency-key-reused",
+                title="Idempotency-Key reused",
             )
         raise IdempotentReplay(row.status_code, orjson.loads(row.body))
 
@@ -109,8 +112,12 @@ class UnitOfWork:
             body = result.model_dump_json() if result is not None else "null"
             await self.session.execute(
                 self._tables.idempotency_record.insert().values(
-                    scope=self._idempotency.scope, key=self._idempotency.key, fingerprint=self._idempotency.fingerprint,
-                    status_code=status_code, body=body, created_at=utcnow(),
+                    scope=self._idempotency.scope,
+                    key=self._idempotency.key,
+                    fingerprint=self._idempotency.fingerprint,
+                    status_code=status_code,
+                    body=body,
+                    created_at=utcnow(),
                 )
             )
         try:
@@ -120,7 +127,8 @@ class UnitOfWork:
             if self._idempotency is not None and "idempotency_record" in str(exc):
                 raise Conflict(
                     "the same Idempotency-Key was just used by a concurrent request; retry",
-                    type_="/problems/idempotency-in-flight", title="Request in flight",
+                    type_="/problems/idempotency-in-flight",
+                    title="Request in flight",
                 ) from exc
             raise Conflict("the change conflicts with data saved meanwhile (a duplicate?); reload and retry") from exc
         finally:

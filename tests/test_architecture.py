@@ -35,7 +35,9 @@ def test_a_service_imports_no_other_service(service: str) -> None:
 
 
 def test_the_shared_library_imports_no_service() -> None:
-    offending = [f"{p.relative_to(ROOT)} imports {m}" for p, m in imported_modules(ROOT / "shared") if m.startswith("services")]
+    offending = [
+        f"{p.relative_to(ROOT)} imports {m}" for p, m in imported_modules(ROOT / "shared") if m.startswith("services")
+    ]
     assert offending == []
 
 
@@ -43,7 +45,8 @@ def test_the_shared_library_imports_no_service() -> None:
 
 INFRASTRUCTURE = ("fastapi", "starlette", "sqlalchemy", "sqlmodel", "aiokafka", "httpx", "pydantic_settings")
 DOMAIN_FILES = sorted(
-    path for path in (ROOT / "services").rglob("*.py")
+    path
+    for path in (ROOT / "services").rglob("*.py")
     if "migrations" not in path.parts and (path.name == "domain.py" or "domain" in path.parts[:-1])
 )
 
@@ -77,7 +80,14 @@ def test_loading_every_domain_loads_no_framework_database_broker_or_http_client(
     assert sorted(_roots(loaded.stdout.split()) & set(INFRASTRUCTURE)) == []
 
 
-PIPELINE = ["shared/uow.py", "shared/outbox.py", "shared/errors.py", "shared/clock.py", "shared/columns.py", "shared/jobclock.py"]
+PIPELINE = [
+    "shared/uow.py",
+    "shared/outbox.py",
+    "shared/errors.py",
+    "shared/clock.py",
+    "shared/columns.py",
+    "shared/jobclock.py",
+]
 
 
 @pytest.mark.parametrize("name", PIPELINE)
@@ -90,8 +100,12 @@ def test_the_command_pipeline_and_the_shared_pieces_know_no_http(name: str) -> N
 def test_domains_and_use_cases_raise_domain_errors_not_http_problems(service: str) -> None:
     folder = ROOT / "services" / service
     rule_files = [p for p in folder.rglob("*.py") if p in DOMAIN_FILES or "usecases" in p.parts]
-    offending = [f"{p.relative_to(ROOT)} imports {m}" for path in rule_files for p, m in imported_modules_of(path)
-                 if m == "shared.problems.ProblemError"]
+    offending = [
+        f"{p.relative_to(ROOT)} imports {m}"
+        for path in rule_files
+        for p, m in imported_modules_of(path)
+        if m == "shared.problems.ProblemError"
+    ]
     assert rule_files and offending == []
 
 

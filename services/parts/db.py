@@ -19,6 +19,7 @@ from shared.db import InfraTables, UtcDateTime
 metadata = MetaData()
 infra = InfraTables(metadata)
 
+
 def _qty(nullable: bool = False) -> Any:
     return Field(sa_type=Thousandths, nullable=nullable)
 

@@ -127,8 +127,9 @@ class IssueLineCreate(_In):
 
 
 class IssueCreate(_In):
-    lines: list[IssueLineCreate] | None = Field(None, min_length=1, max_length=100,
-                                                 description="what to issue; omitted: everything reserved")
+    lines: list[IssueLineCreate] | None = Field(
+        None, min_length=1, max_length=100, description="what to issue; omitted: everything reserved"
+    )
     occurred_at: OccurredAt = None
 
 

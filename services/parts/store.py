@@ -38,8 +38,11 @@ async def lock_parts(session: AsyncSession, site_id: str, part_numbers: Iterable
     if not wanted:
         return {}
     statement = (
-        select(Part).where(Part.site_id == site_id, Part.part_number.in_(wanted))  # type: ignore[attr-defined]
-        .order_by(Part.part_number).with_for_update().execution_options(populate_existing=True)
+        select(Part)
+        .where(Part.site_id == site_id, Part.part_number.in_(wanted))  # type: ignore[attr-defined]
+        .order_by(Part.part_number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return {part.part_number: part for part in (await session.execute(statement)).scalars()}
 
@@ -50,8 +53,11 @@ async def lock_requests(session: AsyncSession, request_ids: Iterable[str]) -> di
     if not wanted:
         return {}
     statement = (
-        select(PartsRequest).where(PartsRequest.request_id.in_(wanted))  # type: ignore[attr-defined]
-        .order_by(PartsRequest.request_id).with_for_update().execution_options(populate_existing=True)
+        select(PartsRequest)
+        .where(PartsRequest.request_id.in_(wanted))  # type: ignore[attr-defined]
+        .order_by(PartsRequest.request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     return {row.request_id: row for row in (await session.execute(statement)).scalars()}
 
@@ -71,9 +77,11 @@ async def superseded_by(session: AsyncSession, site_id: str, part_number: str) -
 
 async def supersedes(session: AsyncSession, site_id: str, part_number: str) -> list[str]:
     """The old numbers this part directly replaces."""
-    statement = select(Supersession.old_part_number).where(
-        Supersession.site_id == site_id, Supersession.new_part_number == part_number
-    ).order_by(Supersession.old_part_number)
+    statement = (
+        select(Supersession.old_part_number)
+        .where(Supersession.site_id == site_id, Supersession.new_part_number == part_number)
+        .order_by(Supersession.old_part_number)
+    )
     return list((await session.execute(statement)).scalars())
 
 
@@ -84,15 +92,25 @@ async def figures(session: AsyncSession, site_id: str, part_numbers: Iterable[st
         return {}
     sums: dict[str, dict[str, Decimal]] = {p: {} for p in wanted}
     for name, table in (("on_hand", StockMovement), ("reserved", Reservation)):
-        statement = select(table.part_number, func.sum(table.quantity)).where(  # type: ignore[attr-defined]
-            table.site_id == site_id, table.part_number.in_(wanted)  # type: ignore[attr-defined]
-        ).group_by(table.part_number)
+        statement = (
+            select(table.part_number, func.sum(table.quantity))
+            .where(  # type: ignore[attr-defined]
+                table.site_id == site_id,
+                table.part_number.in_(wanted),  # type: ignore[attr-defined]
+            )
+            .group_by(table.part_number)
+        )
         for part_number, total in await session.execute(statement):
             sums[part_number][name] = total or ZERO
-    statement = select(Backorder.part_number, func.sum(Backorder.quantity)).where(
-        Backorder.site_id == site_id, Backorder.part_number.in_(wanted),  # type: ignore[attr-defined]
-        Backorder.status == BackorderStatus.OPEN,
-    ).group_by(Backorder.part_number)
+    statement = (
+        select(Backorder.part_number, func.sum(Backorder.quantity))
+        .where(
+            Backorder.site_id == site_id,
+            Backorder.part_number.in_(wanted),  # type: ignore[attr-defined]
+            Backorder.status == BackorderStatus.OPEN,
+        )
+        .group_by(Backorder.part_number)
+    )
     for part_number, total in await session.execute(statement):
         sums[part_number]["backordered"] = total or ZERO
     return {p: Figures(**values) for p, values in sums.items()}
@@ -113,23 +131,36 @@ async def line_states(session: AsyncSession, request_id: str) -> dict[str, tuple
     """Each line of a request with what the ledgers say about it."""
     lines = await request_lines(session, request_id)
     states = {
-        line.request_line_id: (line, LineState(line.request_line_id, line.part_number, line.quantity,
-                                               first_pick_from_stock=line.first_pick_from_stock))
+        line.request_line_id: (
+            line,
+            LineState(
+                line.request_line_id, line.part_number, line.quantity, first_pick_from_stock=line.first_pick_from_stock
+            ),
+        )
         for line in lines
     }
-    reserved = select(Reservation.request_line_id, func.sum(Reservation.quantity)).where(
-        Reservation.request_id == request_id).group_by(Reservation.request_line_id)
+    reserved = (
+        select(Reservation.request_line_id, func.sum(Reservation.quantity))
+        .where(Reservation.request_id == request_id)
+        .group_by(Reservation.request_line_id)
+    )
     for line_id, total in await session.execute(reserved):
         states[line_id][1].reserved = total or ZERO
-    moved = select(StockMovement.request_line_id, StockMovement.kind, func.sum(StockMovement.quantity)).where(
-        StockMovement.request_id == request_id).group_by(StockMovement.request_line_id, StockMovement.kind)
+    moved = (
+        select(StockMovement.request_line_id, StockMovement.kind, func.sum(StockMovement.quantity))
+        .where(StockMovement.request_id == request_id)
+        .group_by(StockMovement.request_line_id, StockMovement.kind)
+    )
     for line_id, kind, total in await session.execute(moved):
         if kind == MovementKind.ISSUE:
             states[line_id][1].issued = ZERO - (total or ZERO)
         elif kind == MovementKind.RETURN:
             states[line_id][1].returned = total or ZERO
-    waiting = select(Backorder.request_line_id, func.sum(Backorder.quantity)).where(
-        Backorder.request_id == request_id, Backorder.status == BackorderStatus.OPEN).group_by(Backorder.request_line_id)
+    waiting = (
+        select(Backorder.request_line_id, func.sum(Backorder.quantity))
+        .where(Backorder.request_id == request_id, Backorder.status == BackorderStatus.OPEN)
+        .group_by(Backorder.request_line_id)
+    )
     for line_id, total in await session.execute(waiting):
         states[line_id][1].backordered = total or ZERO
     return states
@@ -143,16 +174,21 @@ async def backorders_of_request(session: AsyncSession, request_id: str) -> list[
 
 async def backorder_queue(session: AsyncSession, site_id: str, part_number: str) -> list[Backorder]:
     """Open backorders of a part, first come first."""
-    statement = select(Backorder).where(
-        Backorder.site_id == site_id, Backorder.part_number == part_number, Backorder.status == BackorderStatus.OPEN
-    ).order_by(Backorder.queued_at, Backorder.id)
+    statement = (
+        select(Backorder)
+        .where(
+            Backorder.site_id == site_id, Backorder.part_number == part_number, Backorder.status == BackorderStatus.OPEN
+        )
+        .order_by(Backorder.queued_at, Backorder.id)
+    )
     return list((await session.execute(statement)).scalars())
 
 
 async def requests_waiting_for(session: AsyncSession, site_id: str, part_numbers: Iterable[str]) -> set[str]:
     """Requests with an open backorder of any of these parts."""
     statement = select(Backorder.request_id).where(
-        Backorder.site_id == site_id, Backorder.part_number.in_(sorted(set(part_numbers))),  # type: ignore[attr-defined]
+        Backorder.site_id == site_id,
+        Backorder.part_number.in_(sorted(set(part_numbers))),  # type: ignore[attr-defined]
         Backorder.status == BackorderStatus.OPEN,
     )
     return set((await session.execute(statement)).scalars())
@@ -174,7 +210,10 @@ async def reservations_newest_first(session: AsyncSession, site_id: str, part_nu
 
 async def last_issue(session: AsyncSession, request_line_id: str) -> StockMovement | None:
     """The most recent issue of a line (its cost and price are what a return credits)."""
-    statement = select(StockMovement).where(
-        StockMovement.request_line_id == request_line_id, StockMovement.kind == MovementKind.ISSUE
-    ).order_by(StockMovement.id.desc()).limit(1)  # type: ignore[union-attr]
+    statement = (
+        select(StockMovement)
+        .where(StockMovement.request_line_id == request_line_id, StockMovement.kind == MovementKind.ISSUE)
+        .order_by(StockMovement.id.desc())
+        .limit(1)
+    )  # type: ignore[union-attr]
     return (await session.execute(statement)).scalars().first()

@@ -26,8 +26,16 @@ from shared.contracts import warranty as warranty_events
 from shared.runtime import Runtime, build_app
 
 ROUTERS = [
-    sites.router, people.router, appointments.router, arrivals.router, repair_orders.router, lines.router, day.router,
-    follow_ups.router, complaints.router, warranty.router,
+    sites.router,
+    people.router,
+    appointments.router,
+    arrivals.router,
+    repair_orders.router,
+    lines.router,
+    day.router,
+    follow_ups.router,
+    complaints.router,
+    warranty.router,
 ]
 
 
@@ -36,10 +44,16 @@ def create_app(settings: ReceptionSettings | None = None, recalls: RecallPort | 
     settings = settings or ReceptionSettings()
     oem = OemClient(settings.oem_connect_timeout_seconds, settings.oem_timeout_seconds)
     worker = SubmissionWorker(settings, oem)
-    runtime = Runtime(settings, infra, publishes=[reception.TOPIC, warranty_events.TOPIC], handlers=HANDLERS, loops=[worker.run])
+    runtime = Runtime(
+        settings, infra, publishes=[reception.TOPIC, warranty_events.TOPIC], handlers=HANDLERS, loops=[worker.run]
+    )
     app = build_app(runtime, title="Pitwall reception", routers=ROUTERS)
     app.state.warranty_worker = worker
-    app.state.recalls = recalls or OemRecalls(settings, oem, InProcessRecalls.from_settings(
-        settings.recall_campaigns, settings.recall_campaigns_file, settings.recall_delay_seconds
-    ))
+    app.state.recalls = recalls or OemRecalls(
+        settings,
+        oem,
+        InProcessRecalls.from_settings(
+            settings.recall_campaigns, settings.recall_campaigns_file, settings.recall_delay_seconds
+        ),
+    )
     return app

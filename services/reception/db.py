@@ -184,7 +184,9 @@ class JobLine(Table, table=True):
 class PartsMovement(Table, table=True):
     __tablename__ = "parts_movement"
     __table_args__ = (
-        UniqueConstraint("repair_order_id", "request_id", "request_line_id", "kind", "occurred_at", name="uq_parts_movement"),
+        UniqueConstraint(
+            "repair_order_id", "request_id", "request_line_id", "kind", "occurred_at", name="uq_parts_movement"
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     repair_order_id: str = Field(index=True, max_length=40)

@@ -34,7 +34,9 @@ MAX_OFFSET = 1_000_000_000
 _BEFORE_READY = [s.value for s in (RoState.OPEN, RoState.AWAITING_APPROVAL, RoState.APPROVED, RoState.IN_PROGRESS)]
 
 
-async def paged(session: AsyncSession, statement: Any, page: PageParams, read: Callable[[Any], R], model: type[R]) -> Page[R]:
+async def paged(
+    session: AsyncSession, statement: Any, page: PageParams, read: Callable[[Any], R], model: type[R]
+) -> Page[R]:
     """Run a select for one page, with the total."""
     if page.offset > MAX_OFFSET:
         raise Invalid(f"offset must be at most {MAX_OFFSET}")
@@ -66,15 +68,16 @@ async def vehicles(session: AsyncSession, site_id: str, q: str | None, page: Pag
     """Vehicles by plate or VIN."""
     statement = select(Vehicle).where(Vehicle.site_id == site_id).order_by(Vehicle.plate_key, Vehicle.id)
     if q:
-        statement = statement.where(or_(
-            col(Vehicle.plate_key).contains(plate_key(q), autoescape=True), col(Vehicle.vin).contains(q.strip().upper(), autoescape=True),
-        ))
+        statement = statement.where(
+            or_(
+                col(Vehicle.plate_key).contains(plate_key(q), autoescape=True),
+                col(Vehicle.vin).contains(q.strip().upper(), autoescape=True),
+            )
+        )
     return await paged(session, statement, page, views.vehicle_read, VehicleRead)
 
 
-async def appointments(
-    session: AsyncSession, site: Site, day: date, status: str | None, page: PageParams
-) -> Page[Any]:
+async def appointments(session: AsyncSession, site: Site, day: date, status: str | None, page: PageParams) -> Page[Any]:
     """The appointments of a local day, by slot."""
     start, end = schedule_of(site).day_bounds(day)
     statement = (
@@ -94,8 +97,14 @@ async def slots(session: AsyncSession, site: Site, day: date, lane: Lane, only_f
     counts = await booked_counts(session, site.site_id, lane, start, end)
     room = capacity(site, lane)
     found = [
-        SlotRead(lane=lane, start=s, end=s + timedelta(minutes=site.slot_minutes), capacity=room, booked=counts.get(s, 0),
-                 free=max(0, room - counts.get(s, 0)))
+        SlotRead(
+            lane=lane,
+            start=s,
+            end=s + timedelta(minutes=site.slot_minutes),
+            capacity=room,
+            booked=counts.get(s, 0),
+            free=max(0, room - counts.get(s, 0)),
+        )
         for s in schedule.slots_on(day)
     ]
     return [s for s in found if s.free > 0] if only_free else found
@@ -105,8 +114,12 @@ def _queue_entry(at: datetime) -> Callable[[Any], QueueEntry]:
     def read(row: Any) -> QueueEntry:
         visit, vehicle, customer = row
         return QueueEntry(
-            visit=views.visit_read(visit), plate=vehicle.plate, vin=vehicle.vin, customer_name=customer.name if customer else None,
-            booked=visit.appointment_id is not None, waiting_seconds=max(0, int((at - visit.arrived_at).total_seconds())),
+            visit=views.visit_read(visit),
+            plate=vehicle.plate,
+            vin=vehicle.vin,
+            customer_name=customer.name if customer else None,
+            booked=visit.appointment_id is not None,
+            waiting_seconds=max(0, int((at - visit.arrived_at).total_seconds())),
         )
 
     return read
@@ -128,7 +141,9 @@ async def arrivals(session: AsyncSession, site: Site, day: date, page: PageParam
     """The arrivals of a local day."""
     start, end = schedule_of(site).day_bounds(day)
     statement = (
-        select(Visit).where(Visit.site_id == site.site_id, Visit.arrived_at >= start, Visit.arrived_at < end).order_by(Visit.arrived_at)
+        select(Visit)
+        .where(Visit.site_id == site.site_id, Visit.arrived_at >= start, Visit.arrived_at < end)
+        .order_by(Visit.arrived_at)
     )
     return await paged(session, statement, page, views.visit_read, VisitRead)
 
@@ -147,8 +162,16 @@ def _summary(row: Any) -> RepairOrderSummary:
 
 
 async def search_repair_orders(
-    session: AsyncSession, site_id: str, page: PageParams, *, states: Sequence[str] = (), plate: str | None = None,
-    vin: str | None = None, ro_number: str | None = None, phone: str | None = None, q: str | None = None,
+    session: AsyncSession,
+    site_id: str,
+    page: PageParams,
+    *,
+    states: Sequence[str] = (),
+    plate: str | None = None,
+    vin: str | None = None,
+    ro_number: str | None = None,
+    phone: str | None = None,
+    q: str | None = None,
 ) -> Page[RepairOrderSummary]:
     """ROs by state, plate, VIN, RO number or customer phone (q: any of them), newest first."""
     statement = _ros(site_id).order_by(col(RepairOrder.opened_at).desc(), col(RepairOrder.ro_seq).desc())
@@ -184,22 +207,37 @@ def _by_phone(value: str) -> Any:
 
 async def day_view(session: AsyncSession, site: Site, day: date, at: datetime, page: PageParams) -> DayView:
     """The advisor's day: appointments, who waits, what awaits approval, what is ready, what is late."""
-    proposed = select(JobLine.repair_order_id).where(JobLine.site_id == site.site_id, JobLine.status == LineStatus.PROPOSED.value)
+    proposed = select(JobLine.repair_order_id).where(
+        JobLine.site_id == site.site_id, JobLine.status == LineStatus.PROPOSED.value
+    )
     live = col(RepairOrder.state).in_(_BEFORE_READY)
     return DayView(
-        site_id=site.site_id, date=day, at=at,
+        site_id=site.site_id,
+        date=day,
+        at=at,
         appointments=await appointments(session, site, day, None, page),
         waiting_arrivals=await reception_queue(session, site.site_id, at, page),
         awaiting_approval=await paged(
-            session, _ros(site.site_id).where(live, col(RepairOrder.id).in_(proposed)).order_by(RepairOrder.opened_at), page, _summary, RepairOrderSummary
+            session,
+            _ros(site.site_id).where(live, col(RepairOrder.id).in_(proposed)).order_by(RepairOrder.opened_at),
+            page,
+            _summary,
+            RepairOrderSummary,
         ),
         ready_for_pickup=await paged(
             session,
-            _ros(site.site_id).where(col(RepairOrder.state).in_([RoState.READY.value, RoState.INVOICED.value])).order_by(RepairOrder.ready_at),
-            page, _summary, RepairOrderSummary,
+            _ros(site.site_id)
+            .where(col(RepairOrder.state).in_([RoState.READY.value, RoState.INVOICED.value]))
+            .order_by(RepairOrder.ready_at),
+            page,
+            _summary,
+            RepairOrderSummary,
         ),
         overdue=await paged(
-            session, _ros(site.site_id).where(live, col(RepairOrder.promised_at) < at).order_by(RepairOrder.promised_at), page, _summary, RepairOrderSummary
+            session,
+            _ros(site.site_id).where(live, col(RepairOrder.promised_at) < at).order_by(RepairOrder.promised_at),
+            page,
+            _summary,
+            RepairOrderSummary,
         ),
     )
-

@@ -16,8 +16,11 @@ def create_app(settings: WorkshopSettings | None = None) -> FastAPI:
     """The workshop app, wired to its DB, Kafka and the stale-clock loop."""
     settings = settings or WorkshopSettings()
     runtime = Runtime(settings, infra, publishes=[TOPIC], handlers=HANDLERS, loops=[stale_clock_loop])
-    app = build_app(runtime, title="Pitwall workshop",
-                    routers=[bays.router, technicians.router, jobs.router, quality.router, board.router])
+    app = build_app(
+        runtime,
+        title="Pitwall workshop",
+        routers=[bays.router, technicians.router, jobs.router, quality.router, board.router],
+    )
     app.description = README or ""
 
     return app

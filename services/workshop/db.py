@@ -79,8 +79,13 @@ class AttendanceRow(Table, table=True):
 
     __tablename__ = "attendance"
     __table_args__ = (
-        Index("uq_attendance_open", "technician_id", unique=True,
-              sqlite_where=text("end_at IS NULL"), postgresql_where=text("end_at IS NULL")),
+        Index(
+            "uq_attendance_open",
+            "technician_id",
+            unique=True,
+            sqlite_where=text("end_at IS NULL"),
+            postgresql_where=text("end_at IS NULL"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     site_id: str = Field(max_length=100, index=True)
@@ -139,8 +144,13 @@ class JobIntervalRow(Table, table=True):
 
     __tablename__ = "job_interval"
     __table_args__ = (
-        Index("uq_job_interval_open", "technician_id", unique=True,
-              sqlite_where=text("end_at IS NULL"), postgresql_where=text("end_at IS NULL")),
+        Index(
+            "uq_job_interval_open",
+            "technician_id",
+            unique=True,
+            sqlite_where=text("end_at IS NULL"),
+            postgresql_where=text("end_at IS NULL"),
+        ),
     )
     id: str = Field(primary_key=True, max_length=64)
     site_id: str = Field(max_length=100, index=True)

@@ -14,7 +14,9 @@ from shared.types import Input, Instant, places
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$")]
-Skill = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")]
+Skill = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,49}$")
+]
 Pin = Annotated[str, StringConstraints(pattern=r"^[0-9]{4,8}$")]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 OccurredAt = Annotated[Instant | None, Field(description="device time of the step (defaults to now)")]
@@ -40,7 +42,9 @@ class Level(StrEnum):
 class BayCreate(Input):
     name: Name
     kind: BayKind
-    job_kinds: list[Skill] = Field(default_factory=list, description="job kinds (required skills, or `general`) it takes; empty: any")
+    job_kinds: list[Skill] = Field(
+        default_factory=list, description="job kinds (required skills, or `general`) it takes; empty: any"
+    )
     status: BayStatus = BayStatus.OPEN
     reason: str = Field(default="", max_length=500)
     expected_return: Instant | None = None
@@ -89,7 +93,9 @@ class BayRead(BaseModel):
 
 
 class TechnicianCreate(Input):
-    id: Ident | None = Field(default=None, description="the technician's id = the subject of their token; generated if absent")
+    id: Ident | None = Field(
+        default=None, description="the technician's id = the subject of their token; generated if absent"
+    )
     name: Name
     skills: list[Skill] = Field(default_factory=list)
     level: Level = Level.TECHNICIAN
@@ -127,7 +133,9 @@ class TechnicianRead(BaseModel):
 
 
 class ClockIn(Input):
-    shift_end: Instant | None = Field(default=None, description="defaults to the site's closing time, or clock-in + the default shift")
+    shift_end: Instant | None = Field(
+        default=None, description="defaults to the site's closing time, or clock-in + the default shift"
+    )
     occurred_at: OccurredAt = None
 
 
@@ -260,7 +268,9 @@ class QcCreate(Input):
     result: Literal["pass", "fail"]
     reason: str = Field(default="", max_length=1000)
     job_ids: list[str] = Field(default_factory=list, description="on a fail: the jobs going back to rework")
-    technician_id: str | None = Field(default=None, description="on a fail: rework by another technician (default: the same)")
+    technician_id: str | None = Field(
+        default=None, description="on a fail: rework by another technician (default: the same)"
+    )
     occurred_at: OccurredAt = None
 
     @model_validator(mode="after")

@@ -28,19 +28,32 @@ from shared.problems import not_found
 Row = TypeVar("Row", bound=SQLModel)
 
 
-async def _get(session: AsyncSession, model: type[Row], ident: str, what: str, principal: Principal | None,
-               site_id: str | None, lock: bool) -> Row:
+async def _get(
+    session: AsyncSession,
+    model: type[Row],
+    ident: str,
+    what: str,
+    principal: Principal | None,
+    site_id: str | None,
+    lock: bool,
+) -> Row:
     statement = select(model).where(model.id == ident)  # type: ignore[attr-defined]
     if lock:
         statement = statement.with_for_update()
     row = (await session.exec(statement)).first()
     row_site = getattr(row, "site_id", None)
-    if row is None or (principal is not None and not principal.may_see(row_site or "")) or (site_id and row_site != site_id):
+    if (
+        row is None
+        or (principal is not None and not principal.may_see(row_site or ""))
+        or (site_id and row_site != site_id)
+    ):
         raise not_found(what, ident)
     return row
 
 
-async def get_job(session: AsyncSession, job_id: str, principal: Principal | None = None, *, lock: bool = False) -> JobRow:
+async def get_job(
+    session: AsyncSession, job_id: str, principal: Principal | None = None, *, lock: bool = False
+) -> JobRow:
     """A job the token may see (404 otherwise); proposed lines are not jobs yet."""
     job = await _get(session, JobRow, job_id, "job", principal, None, lock)
     if job.status == JobStatus.PROPOSED:
@@ -48,28 +61,46 @@ async def get_job(session: AsyncSession, job_id: str, principal: Principal | Non
     return job
 
 
-async def get_bay(session: AsyncSession, bay_id: str, principal: Principal | None = None, *,
-                  site_id: str | None = None, lock: bool = False) -> BayRow:
+async def get_bay(
+    session: AsyncSession,
+    bay_id: str,
+    principal: Principal | None = None,
+    *,
+    site_id: str | None = None,
+    lock: bool = False,
+) -> BayRow:
     """A bay the token may see, of the given site when named (404 otherwise)."""
     return await _get(session, BayRow, bay_id, "bay", principal, site_id, lock)
 
 
-async def get_technician(session: AsyncSession, technician_id: str, principal: Principal | None = None, *,
-                         site_id: str | None = None, lock: bool = False) -> TechnicianRow:
+async def get_technician(
+    session: AsyncSession,
+    technician_id: str,
+    principal: Principal | None = None,
+    *,
+    site_id: str | None = None,
+    lock: bool = False,
+) -> TechnicianRow:
     """A technician the token may see, of the given site when named (404 otherwise)."""
     return await _get(session, TechnicianRow, technician_id, "technician", principal, site_id, lock)
 
 
 async def open_attendance(session: AsyncSession, technician_id: str) -> AttendanceRow | None:
     """The technician's running shift."""
-    statement = select(AttendanceRow).where(AttendanceRow.technician_id == technician_id, col(AttendanceRow.end_at).is_(None))
+    statement = select(AttendanceRow).where(
+        AttendanceRow.technician_id == technician_id, col(AttendanceRow.end_at).is_(None)
+    )
     return (await session.exec(statement)).first()
 
 
 async def last_attendance(session: AsyncSession, technician_id: str) -> AttendanceRow | None:
     """The technician's latest shift, running or not."""
-    statement = (select(AttendanceRow).where(AttendanceRow.technician_id == technician_id)
-                 .order_by(col(AttendanceRow.start_at).desc()).limit(1))
+    statement = (
+        select(AttendanceRow)
+        .where(AttendanceRow.technician_id == technician_id)
+        .order_by(col(AttendanceRow.start_at).desc())
+        .limit(1)
+    )
     return (await session.exec(statement)).first()
 
 
@@ -81,7 +112,9 @@ async def open_break(session: AsyncSession, technician_id: str) -> BreakRow | No
 
 async def open_interval_of(session: AsyncSession, technician_id: str) -> JobIntervalRow | None:
     """The job clock the technician has running."""
-    statement = select(JobIntervalRow).where(JobIntervalRow.technician_id == technician_id, col(JobIntervalRow.end_at).is_(None))
+    statement = select(JobIntervalRow).where(
+        JobIntervalRow.technician_id == technician_id, col(JobIntervalRow.end_at).is_(None)
+    )
     return (await session.exec(statement)).first()
 
 
@@ -89,7 +122,9 @@ async def intervals_of_jobs(session: AsyncSession, job_ids: Sequence[str]) -> di
     """Every clocked interval of these jobs, oldest first."""
     found: dict[str, list[JobIntervalRow]] = {job_id: [] for job_id in job_ids}
     if job_ids:
-        statement = select(JobIntervalRow).where(col(JobIntervalRow.job_id).in_(job_ids)).order_by(col(JobIntervalRow.start_at))
+        statement = (
+            select(JobIntervalRow).where(col(JobIntervalRow.job_id).in_(job_ids)).order_by(col(JobIntervalRow.start_at))
+        )
         for row in (await session.exec(statement)).all():
             found[row.job_id].append(row)
     return found
@@ -99,7 +134,11 @@ async def parts_of_jobs(session: AsyncSession, job_ids: Sequence[str]) -> dict[s
     """The parts requests of these jobs, oldest first."""
     found: dict[str, list[PartsRequestRow]] = {job_id: [] for job_id in job_ids}
     if job_ids:
-        statement = select(PartsRequestRow).where(col(PartsRequestRow.job_id).in_(job_ids)).order_by(col(PartsRequestRow.requested_at))
+        statement = (
+            select(PartsRequestRow)
+            .where(col(PartsRequestRow.job_id).in_(job_ids))
+            .order_by(col(PartsRequestRow.requested_at))
+        )
         for row in (await session.exec(statement)).all():
             found[row.job_id].append(row)
     return found
@@ -113,8 +152,15 @@ async def bay_holder(session: AsyncSession, bay_id: str) -> JobRow | None:
 
 async def jobs_of_ro(session: AsyncSession, site_id: str, repair_order_id: str) -> list[JobRow]:
     """The jobs (not proposed lines) of a repair order."""
-    statement = (select(JobRow).where(JobRow.site_id == site_id, JobRow.repair_order_id == repair_order_id,
-                                      JobRow.status != JobStatus.PROPOSED.value).order_by(col(JobRow.id)))
+    statement = (
+        select(JobRow)
+        .where(
+            JobRow.site_id == site_id,
+            JobRow.repair_order_id == repair_order_id,
+            JobRow.status != JobStatus.PROPOSED.value,
+        )
+        .order_by(col(JobRow.id))
+    )
     return list((await session.exec(statement)).all())
 
 
@@ -147,8 +193,13 @@ async def technician_now(session: AsyncSession, tech: TechnicianRow) -> Technici
 
 async def technicians_now(session: AsyncSession, site_id: str) -> list[TechnicianNow]:
     """Every active technician of the site with their clocks, by name."""
-    techs = (await session.exec(select(TechnicianRow).where(TechnicianRow.site_id == site_id, col(TechnicianRow.active).is_(True))
-                                .order_by(col(TechnicianRow.name)))).all()
+    techs = (
+        await session.exec(
+            select(TechnicianRow)
+            .where(TechnicianRow.site_id == site_id, col(TechnicianRow.active).is_(True))
+            .order_by(col(TechnicianRow.name))
+        )
+    ).all()
     return [await technician_now(session, tech) for tech in techs]
 
 
@@ -172,8 +223,15 @@ def technician_view(now: TechnicianNow, load: tuple[Decimal, int] = (Decimal("0"
 async def bay_views(session: AsyncSession, site_id: str) -> list[BayView]:
     """Every bay of the site with the job on it and how many jobs are assigned to it."""
     bays = (await session.exec(select(BayRow).where(BayRow.site_id == site_id).order_by(col(BayRow.name)))).all()
-    jobs = (await session.exec(select(JobRow).where(JobRow.site_id == site_id, col(JobRow.bay_id).is_not(None),
-                                                    col(JobRow.status).in_([s.value for s in OPEN_WORK])))).all()
+    jobs = (
+        await session.exec(
+            select(JobRow).where(
+                JobRow.site_id == site_id,
+                col(JobRow.bay_id).is_not(None),
+                col(JobRow.status).in_([s.value for s in OPEN_WORK]),
+            )
+        )
+    ).all()
     return [bay_view(bay, jobs) for bay in bays]
 
 
@@ -181,5 +239,14 @@ def bay_view(bay: BayRow, open_jobs: Sequence[JobRow]) -> BayView:
     """The dispatch view of a bay, given the site's open jobs."""
     mine = [j for j in open_jobs if j.bay_id == bay.id]
     holder = next((j.id for j in mine if j.status in {s.value for s in HOLDS_BAY}), None)
-    return BayView(bay.id, bay.name, bay.kind, BayStatus(bay.status), frozenset(bay.job_kinds), bay.reason,
-                   bay.expected_return, holder, len(mine))
+    return BayView(
+        bay.id,
+        bay.name,
+        bay.kind,
+        BayStatus(bay.status),
+        frozenset(bay.job_kinds),
+        bay.reason,
+        bay.expected_return,
+        holder,
+        len(mine),
+    )

@@ -43,15 +43,27 @@ async def create_part(uow: UnitOfWork, site_id: str, new: NewPart, actor: Actor)
     """Add a part to the catalogue (optionally replacing an old number); 409 if it is there already."""
     session = uow.session
     if await store.get_part(session, site_id, new.part_number) is not None:
-        raise Conflict(f"part {new.part_number!r} is already in the catalogue of {site_id}",
-                       type_="/problems/part-exists", title="Part exists", part_number=new.part_number)
+        raise Conflict(
+            f"part {new.part_number!r} is already in the catalogue of {site_id}",
+            type_="/problems/part-exists",
+            title="Part exists",
+            part_number=new.part_number,
+        )
     settings = {"reorder_point": new.reorder_point, "reorder_quantity": new.reorder_quantity}
     _check_reorder_settings(new.unit, settings)
     now = utcnow()
     part = Part(
-        site_id=site_id, part_number=new.part_number, description=new.description, unit=new.unit, unit_cost=new.unit_cost,
-        unit_price=new.unit_price, bin_location=new.bin_location, lead_time_days=new.lead_time_days,
-        created_at=now, updated_at=now, **settings,
+        site_id=site_id,
+        part_number=new.part_number,
+        description=new.description,
+        unit=new.unit,
+        unit_cost=new.unit_cost,
+        unit_price=new.unit_price,
+        bin_location=new.bin_location,
+        lead_time_days=new.lead_time_days,
+        created_at=now,
+        updated_at=now,
+        **settings,
     )
     session.add(part)
     await _flush_or_conflict(uow, f"part {new.part_number!r} was just added by someone else")
@@ -80,8 +92,9 @@ async def supersede(uow: UnitOfWork, site_id: str, old: str, new: str, actor: Ac
     domain.check_supersession(old, new, [new, *await store.superseded_by(session, site_id, new)])
     row = await session.get(Supersession, (site_id, old))
     if row is None:
-        row = Supersession(site_id=site_id, old_part_number=old, new_part_number=new, recorded_by=actor.subject,
-                           recorded_at=utcnow())
+        row = Supersession(
+            site_id=site_id, old_part_number=old, new_part_number=new, recorded_by=actor.subject, recorded_at=utcnow()
+        )
         session.add(row)
     else:
         row.new_part_number, row.recorded_by, row.recorded_at = new, actor.subject, utcnow()

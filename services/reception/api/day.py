@@ -17,9 +17,12 @@ router = APIRouter(tags=["day view"])
 
 @router.get("/sites/{site_id}/day")
 async def day_view(
-    site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
+    site_id: str,
+    request: Request,
+    day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
     at: Instant | None = Query(None, description="the moment waits and lateness are measured to; now when absent"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> DayView:
     """Appointments, arrivals waiting, ROs awaiting approval, ready for pickup, and overdue against their promise."""
     moment = at or utcnow()

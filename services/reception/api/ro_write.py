@@ -21,7 +21,12 @@ Act = Callable[[UnitOfWork, Site, RepairOrder, datetime], Awaitable[object]]
 
 
 async def ro_write(
-    request: Request, response: Response, principal: Principal, repair_order_id: str, occurred_at: datetime | None, act: Act,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    repair_order_id: str,
+    occurred_at: datetime | None,
+    act: Act,
     status: int = 200,
 ) -> RepairOrderRead:
     """Run `act` on the RO in one unit of work; another site's RO is 404, a stale If-Match 412."""

@@ -105,14 +105,19 @@ def check_answers(reached: bool, scores: Mapping[str, int], weak_items: Mapping[
 def require_open_attempt(status: AttemptStatus, attempt_id: str) -> None:
     """A result may be recorded once per attempt."""
     if status is not AttemptStatus.OPEN:
-        raise IllegalTransition(f"attempt {attempt_id} already has a result ({status.value})",
-                                state=status.value, allowed=[AttemptStatus.OPEN.value])
+        raise IllegalTransition(
+            f"attempt {attempt_id} already has a result ({status.value})",
+            state=status.value,
+            allowed=[AttemptStatus.OPEN.value],
+        )
 
 
 def require_follow_up_open(status: FollowUpStatus, open_attempt: str | None) -> None:
     """A new attempt needs a follow-up not closed and no attempt still waiting for its result."""
     if status is not FollowUpStatus.DUE:
-        raise IllegalTransition(f"the follow-up is already {status.value}", state=status.value, allowed=[FollowUpStatus.DUE.value])
+        raise IllegalTransition(
+            f"the follow-up is already {status.value}", state=status.value, allowed=[FollowUpStatus.DUE.value]
+        )
     if open_attempt is not None:
         raise Conflict(f"attempt {open_attempt} has no result yet; record it first", attempt_id=open_attempt)
 
@@ -127,5 +132,6 @@ def after_result(reached: bool, attempts_made: int, max_attempts: int) -> Follow
 def require_complaint_open(status: ComplaintStatus, complaint_id: str) -> None:
     """Actions and resolution need an open complaint."""
     if status is not ComplaintStatus.OPEN:
-        raise IllegalTransition(f"complaint {complaint_id} is {status.value}", state=status.value,
-                                allowed=[ComplaintStatus.OPEN.value])
+        raise IllegalTransition(
+            f"complaint {complaint_id} is {status.value}", state=status.value, allowed=[ComplaintStatus.OPEN.value]
+        )

@@ -99,7 +99,14 @@ def free_slots(
 
 
 def require_room(
-    schedule: Schedule, start: datetime, lane: Lane, capacity: int, booked: Mapping[datetime, int], *, count: int, days: int
+    schedule: Schedule,
+    start: datetime,
+    lane: Lane,
+    capacity: int,
+    booked: Mapping[datetime, int],
+    *,
+    count: int,
+    days: int,
 ) -> None:
     """Refuse a full slot, naming the next free ones."""
     if booked.get(start, 0) < capacity:

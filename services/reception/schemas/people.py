@@ -50,8 +50,11 @@ def _plate(value: str) -> str:
 
 Phone = Annotated[str, AfterValidator(_phone)]
 Email = Annotated[str | None, AfterValidator(_email)]
-Vin = Annotated[str, AfterValidator(validate_vin),
-                Field(description="17 characters, no I/O/Q; the check digit at position 9 where the site's market requires it")]
+Vin = Annotated[
+    str,
+    AfterValidator(validate_vin),
+    Field(description="17 characters, no I/O/Q; the check digit at position 9 where the site's market requires it"),
+]
 Plate = Annotated[str, AfterValidator(_plate)]
 Year = Annotated[int, Field(ge=1950, le=2100)]
 
@@ -103,7 +106,8 @@ class VehiclePatch(Timed):
     year: Year | None = None
     mileage: Mileage | None = None
     odometer_correction_reason: Name | None = Field(
-        None, description="why the mileage goes down: required to lower it (an odometer only goes back as a correction)")
+        None, description="why the mileage goes down: required to lower it (an odometer only goes back as a correction)"
+    )
     customer_id: str | None = None
 
 

@@ -68,7 +68,9 @@ class RepairOrderPatch(Timed):
 
 
 class ApprovalRequest(Timed):
-    job_line_ids: list[Ident] | None = Field(default=None, description="the draft lines to propose; all draft lines when absent")
+    job_line_ids: list[Ident] | None = Field(
+        default=None, description="the draft lines to propose; all draft lines when absent"
+    )
 
 
 class Decision(Timed):
@@ -177,7 +179,9 @@ class RepairOrderRead(RepairOrderSummary):
     comeback_of: str | None
     comeback_reason: str
     recall_campaigns: list[CampaignRead]
-    suggested_lines: list[SuggestedLine] = Field(default_factory=list, description="open campaigns not yet on the RO, as job lines")
+    suggested_lines: list[SuggestedLine] = Field(
+        default_factory=list, description="open campaigns not yet on the RO, as job lines"
+    )
     last_qc_at: datetime | None
     last_qc_passed: bool | None
     allowed_actions: list[str]

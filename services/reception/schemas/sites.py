@@ -44,8 +44,10 @@ def _check_days(value: list[OpeningHoursIn]) -> list[OpeningHoursIn]:
     return sorted(value, key=lambda h: h.weekday)
 
 
-VIN_CHECK_DIGIT = ("the market requires the VIN check digit at position 9 (North America, China); where it does not (Europe, Japan) "
-                   "a VIN is 17 characters of the VIN alphabet")
+VIN_CHECK_DIGIT = (
+    "the market requires the VIN check digit at position 9 (North America, China); where it does not (Europe, Japan) "
+    "a VIN is 17 characters of the VIN alphabet"
+)
 
 
 class SiteFields(Timed):
@@ -61,10 +63,16 @@ class SiteFields(Timed):
     slot_capacity: int = Field(default=4, ge=0, le=200, description="appointments per standard slot")
     quick_lane_capacity: int = Field(default=2, ge=0, le=200, description="appointments per quick-service slot")
     comeback_window_days: int = Field(default=30, ge=1, le=366)
-    follow_up_due_days: int = Field(default=3, ge=0, le=60, description="days after delivery a follow-up call falls due")
+    follow_up_due_days: int = Field(
+        default=3, ge=0, le=60, description="days after delivery a follow-up call falls due"
+    )
     vin_check_digit: bool = Field(default=True, description=VIN_CHECK_DIGIT)
-    arrival_early_minutes: int = Field(default=120, ge=0, le=1440, description="how long before its slot a booked car is checked in")
-    arrival_late_minutes: int = Field(default=60, ge=0, le=1440, description="how long after its slot a booked car is still checked in")
+    arrival_early_minutes: int = Field(
+        default=120, ge=0, le=1440, description="how long before its slot a booked car is checked in"
+    )
+    arrival_late_minutes: int = Field(
+        default=60, ge=0, le=1440, description="how long after its slot a booked car is still checked in"
+    )
 
     _zone = field_validator("time_zone")(_check_zone)
     _days = field_validator("opening_hours")(_check_days)

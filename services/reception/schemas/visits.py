@@ -17,9 +17,13 @@ class ArrivalCreate(Timed):
     vehicle_id: Ident | None = None
     customer_id: Ident | None = None
     appointment_id: Ident | None = None
-    walk_in: bool = Field(default=False, description=(
-        "take the car in whatever the time (after hours, a key drop): a walk-in is otherwise checked in only while the site is "
-        "open, and a booked car around its slot (the site's arrival_early_minutes / arrival_late_minutes)"))
+    walk_in: bool = Field(
+        default=False,
+        description=(
+            "take the car in whatever the time (after hours, a key drop): a walk-in is otherwise checked in only while the site is "
+            "open, and a booked car around its slot (the site's arrival_early_minutes / arrival_late_minutes)"
+        ),
+    )
 
 
 class CampaignRead(BaseModel):

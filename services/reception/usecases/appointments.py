@@ -39,7 +39,8 @@ def require_status(appointment: Appointment, step: str) -> None:
     if step not in _ALLOWED[appointment.status]:
         raise IllegalTransition(
             f"an appointment that is {appointment.status} does not allow {step}",
-            state=appointment.status, allowed=_ALLOWED[appointment.status],
+            state=appointment.status,
+            allowed=_ALLOWED[appointment.status],
         )
 
 
@@ -50,8 +51,12 @@ async def booked_counts(
     statement = (
         select(Appointment.slot_start, func.count())
         .where(
-            Appointment.site_id == site_id, Appointment.lane == lane.value, col(Appointment.status).in_(OCCUPYING),
-            Appointment.slot_start >= start, Appointment.slot_start < end, Appointment.id != (exclude or ""),
+            Appointment.site_id == site_id,
+            Appointment.lane == lane.value,
+            col(Appointment.status).in_(OCCUPYING),
+            Appointment.slot_start >= start,
+            Appointment.slot_start < end,
+            Appointment.id != (exclude or ""),
         )
         .group_by(Appointment.slot_start)
     )
@@ -59,7 +64,13 @@ async def booked_counts(
 
 
 async def _place(
-    uow: UnitOfWork, site: Site, lane: Lane, slot_start: datetime, at: datetime, settings: ReceptionSettings, exclude: str | None = None
+    uow: UnitOfWork,
+    site: Site,
+    lane: Lane,
+    slot_start: datetime,
+    at: datetime,
+    settings: ReceptionSettings,
+    exclude: str | None = None,
 ) -> tuple[datetime, datetime]:
     schedule = schedule_of(site)
     start, end = schedule.slot(slot_start)
@@ -71,25 +82,49 @@ async def _place(
     return start, end
 
 
-async def book(uow: UnitOfWork, site: Site, body: AppointmentCreate, at: datetime, by: str, settings: ReceptionSettings) -> Appointment:
+async def book(
+    uow: UnitOfWork, site: Site, body: AppointmentCreate, at: datetime, by: str, settings: ReceptionSettings
+) -> Appointment:
     """Book a slot (409 with the next free slots when it is full)."""
     await store.referenced(uow.session, Customer, "customer_id", body.customer_id, site.site_id)
     await store.referenced(uow.session, Vehicle, "vehicle_id", body.vehicle_id, site.site_id)
     start, end = await _place(uow, site, body.lane, body.slot_start, at, settings)
     appointment = Appointment(
-        id=str(uuid.uuid4()), site_id=site.site_id, customer_id=body.customer_id, vehicle_id=body.vehicle_id,
-        lane=body.lane.value, slot_start=start, slot_end=end, concern=body.concern, status=BOOKED, booked_by=by, booked_at=at,
+        id=str(uuid.uuid4()),
+        site_id=site.site_id,
+        customer_id=body.customer_id,
+        vehicle_id=body.vehicle_id,
+        lane=body.lane.value,
+        slot_start=start,
+        slot_end=end,
+        concern=body.concern,
+        status=BOOKED,
+        booked_by=by,
+        booked_at=at,
     )
     uow.session.add(appointment)
-    await uow.publish(AppointmentBooked(
-        site_id=site.site_id, occurred_at=at, appointment_id=appointment.id, customer_id=appointment.customer_id,
-        vehicle_id=appointment.vehicle_id, slot_start=start, slot_end=end, lane=appointment.lane,
-    ))
+    await uow.publish(
+        AppointmentBooked(
+            site_id=site.site_id,
+            occurred_at=at,
+            appointment_id=appointment.id,
+            customer_id=appointment.customer_id,
+            vehicle_id=appointment.vehicle_id,
+            slot_start=start,
+            slot_end=end,
+            lane=appointment.lane,
+        )
+    )
     return appointment
 
 
 async def reschedule(
-    uow: UnitOfWork, site: Site, appointment: Appointment, body: AppointmentReschedule, at: datetime, settings: ReceptionSettings
+    uow: UnitOfWork,
+    site: Site,
+    appointment: Appointment,
+    body: AppointmentReschedule,
+    at: datetime,
+    settings: ReceptionSettings,
 ) -> Appointment:
     """Move a booked appointment to another slot with room."""
     require_status(appointment, "reschedule")
@@ -99,9 +134,15 @@ async def reschedule(
         return appointment
     appointment.slot_start, appointment.slot_end, appointment.lane = start, end, lane.value
     appointment.version += 1
-    await uow.publish(AppointmentRescheduled(
-        site_id=site.site_id, occurred_at=at, appointment_id=appointment.id, slot_start=start, slot_end=end,
-    ))
+    await uow.publish(
+        AppointmentRescheduled(
+            site_id=site.site_id,
+            occurred_at=at,
+            appointment_id=appointment.id,
+            slot_start=start,
+            slot_end=end,
+        )
+    )
     return appointment
 
 
@@ -110,7 +151,9 @@ async def cancel(uow: UnitOfWork, appointment: Appointment, reason: str, at: dat
     require_status(appointment, "cancel")
     appointment.status, appointment.cancel_reason = CANCELLED, reason
     appointment.version += 1
-    await uow.publish(AppointmentCancelled(site_id=appointment.site_id, occurred_at=at, appointment_id=appointment.id, reason=reason))
+    await uow.publish(
+        AppointmentCancelled(site_id=appointment.site_id, occurred_at=at, appointment_id=appointment.id, reason=reason)
+    )
     return appointment
 
 
@@ -118,7 +161,9 @@ async def no_show(uow: UnitOfWork, appointment: Appointment, at: datetime) -> Ap
     """Mark that the vehicle did not come (only once its slot has started)."""
     require_status(appointment, "no_show")
     if at < appointment.slot_start:
-        raise Conflict(f"the slot starts at {appointment.slot_start.isoformat()}; a no-show can be marked only after that")
+        raise Conflict(
+            f"the slot starts at {appointment.slot_start.isoformat()}; a no-show can be marked only after that"
+        )
     appointment.status = NO_SHOW
     appointment.version += 1
     await uow.publish(AppointmentNoShow(site_id=appointment.site_id, occurred_at=at, appointment_id=appointment.id))

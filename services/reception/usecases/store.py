@@ -32,7 +32,9 @@ async def site(session: AsyncSession, site_id: str, *, lock: bool = False) -> Si
     return found
 
 
-async def of_site(session: AsyncSession, model: type[T], what: str, ident: str, site_id: str, *, lock: bool = False) -> T:
+async def of_site(
+    session: AsyncSession, model: type[T], what: str, ident: str, site_id: str, *, lock: bool = False
+) -> T:
     """A row of the site named in the path (404 when missing or of another site)."""
     found = await _get(session, model, ident, lock)
     if found is None or found.site_id != site_id:
@@ -40,7 +42,9 @@ async def of_site(session: AsyncSession, model: type[T], what: str, ident: str, 
     return found
 
 
-async def visible(session: AsyncSession, model: type[T], what: str, ident: str, principal: Principal, *, lock: bool = False) -> T:
+async def visible(
+    session: AsyncSession, model: type[T], what: str, ident: str, principal: Principal, *, lock: bool = False
+) -> T:
     """A row addressed without its site: 404 when missing or of a site the token does not cover."""
     found = await _get(session, model, ident, lock)
     if found is None or not principal.may_see(found.site_id):
@@ -58,7 +62,9 @@ async def referenced(session: AsyncSession, model: type[T], field: str, ident: s
 
 async def lines_of(session: AsyncSession, repair_order_id: str) -> list[JobLine]:
     """The RO's job lines in the order they were written."""
-    result = await session.exec(select(JobLine).where(JobLine.repair_order_id == repair_order_id).order_by(JobLine.position))
+    result = await session.exec(
+        select(JobLine).where(JobLine.repair_order_id == repair_order_id).order_by(JobLine.position)
+    )
     return list(result.all())
 
 

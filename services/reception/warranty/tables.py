@@ -118,7 +118,9 @@ class ClockMark(Table, table=True):
     """A workshop clock event on a job (the job id is the reception job line id)."""
 
     __tablename__ = "warranty_clock_mark"
-    __table_args__ = (UniqueConstraint("site_id", "job_id", "technician_id", "kind", "at", name="uq_warranty_clock_mark"),)
+    __table_args__ = (
+        UniqueConstraint("site_id", "job_id", "technician_id", "kind", "at", name="uq_warranty_clock_mark"),
+    )
     id: int | None = Field(default=None, primary_key=True)
     site_id: str = Field(max_length=100)
     job_id: str = Field(index=True, max_length=100)

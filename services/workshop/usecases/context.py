@@ -46,8 +46,15 @@ class Actor:
         return utcnow()
 
 
-async def acting_technician(session: AsyncSession, actor: Actor, technician_id: str | None, *, site_id: str | None = None,
-                            default: str | None = None, lock: bool = True) -> TechnicianRow:
+async def acting_technician(
+    session: AsyncSession,
+    actor: Actor,
+    technician_id: str | None,
+    *,
+    site_id: str | None = None,
+    default: str | None = None,
+    lock: bool = True,
+) -> TechnicianRow:
     """The technician a step is done as: only oneself (token subject, or badge PIN at a terminal) unless foreman/manager."""
     ident = technician_id or (default if actor.supervises else None)
     if ident is None and Role.TECHNICIAN in actor.principal.roles:
@@ -59,8 +66,11 @@ async def acting_technician(session: AsyncSession, actor: Actor, technician_id: 
         return tech
     if actor.pin is not None and pin_matches(actor.pin, tech.pin_hash):
         return tech
-    detail = ("the PIN does not match this technician" if actor.pin is not None
-              else "technicians may only clock themselves (or send their PIN in X-Technician-Pin at a shared terminal)")
+    detail = (
+        "the PIN does not match this technician"
+        if actor.pin is not None
+        else "technicians may only clock themselves (or send their PIN in X-Technician-Pin at a shared terminal)"
+    )
     raise Forbidden(detail, type_="/problems/not-yourself")
 
 

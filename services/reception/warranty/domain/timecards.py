@@ -19,4 +19,6 @@ def hours_by_technician(marks: Iterable[Mark], adjustments: Iterable[Adjustment]
     for interval in intervals(marks, adjustments):
         if interval.end is not None:
             seconds[interval.technician_id] += Decimal(str((interval.end - interval.start).total_seconds()))
-    return {t: (s / HOUR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for t, s in sorted(seconds.items()) if s > 0}
+    return {
+        t: (s / HOUR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for t, s in sorted(seconds.items()) if s > 0
+    }
