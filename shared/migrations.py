@@ -65,7 +65,8 @@ def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
 
 def autogenerate(service: str, message: str) -> None:
     """Write a new revision with the difference between the models and the current head."""
-    importlib.import_module(f"services.{service}.db")
+    tables = "adapters.tables" if (ROOT / "services" / service / "adapters" / "tables.py").exists() else "db"
+    importlib.import_module(f"services.{service}.{tables}")
     with tempfile.TemporaryDirectory() as tmp:
         config = alembic_config(service)
         config.set_main_option("sqlalchemy.url", f"sqlite:///{tmp}/scratch.db")

@@ -2,8 +2,8 @@
 
 from fastapi import FastAPI
 
+from services.parts.adapters.tables import infra
 from services.parts.api import ROUTERS
-from services.parts.db import infra
 from services.parts.handlers import HANDLERS
 from services.parts.settings import PartsSettings
 from shared.contracts.parts import TOPIC

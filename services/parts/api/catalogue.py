@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts import store, views
-from services.parts.api.common import READ, WRITE, actor, reading
-from services.parts.db import Part
+from services.parts.adapters import store, views
+from services.parts.adapters.tables import Part
+from services.parts.api.deps import READ, WRITE, actor, reading
+from services.parts.api.schemas import (
+    MovementRead,
+    PartCreate,
+    PartRead,
+    PartUpdate,
+    SupersessionCreate,
+    SupersessionRead,
+)
 from services.parts.domain import unknown_part
-from services.parts.schemas import MovementRead, PartCreate, PartRead, PartUpdate, SupersessionCreate, SupersessionRead
 from services.parts.usecases import catalogue
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params

@@ -7,10 +7,10 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.parts import views
-from services.parts.api.common import READ, WRITE, actor, reading, visible_request
+from services.parts.adapters import views
+from services.parts.api.deps import READ, WRITE, actor, reading, visible_request
+from services.parts.api.schemas import IssueCreate, PartsRequestCreate, PartsRequestRead, ReturnCreate
 from services.parts.domain import Origin
-from services.parts.schemas import IssueCreate, PartsRequestCreate, PartsRequestRead, ReturnCreate
 from services.parts.usecases import requests as usecases
 from shared.auth import Principal
 from shared.clock import new_id

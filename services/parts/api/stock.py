@@ -7,10 +7,10 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
-from services.parts import views
-from services.parts.api.common import READ, WRITE, actor, reading
-from services.parts.db import Backorder, PartsRequest, Receipt, StockCount
-from services.parts.schemas import (
+from services.parts.adapters import views
+from services.parts.adapters.tables import Backorder, PartsRequest, Receipt, StockCount
+from services.parts.api.deps import READ, WRITE, actor, reading
+from services.parts.api.schemas import (
     BackorderRead,
     BackorderUpdate,
     CountCreate,

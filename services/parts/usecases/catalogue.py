@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.parts import domain, store
-from services.parts.db import Part, Supersession
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Part, Supersession
 from services.parts.domain import Unit, unknown_part
 from services.parts.usecases.common import check_reorder
 from shared.clock import Actor, utcnow

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from services.parts import domain, store
-from services.parts.db import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement
 from services.parts.domain import BackorderStatus, MovementKind, ReservationKind
 from shared.clock import Actor, new_id, utcnow
 from shared.contracts.parts import (

@@ -6,8 +6,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from services.parts import domain, store
-from services.parts.db import Part, PartsRequest, RequestLine
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Part, PartsRequest, RequestLine
 from services.parts.domain import MovementKind, Origin, ReservationKind, Unit, unknown_part
 from services.parts.usecases.common import (
     Actor,

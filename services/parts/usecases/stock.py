@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from services.parts import domain, store
-from services.parts.db import Backorder, CountLine, Part, PartsRequest, Receipt, RequestLine, StockCount
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Backorder, CountLine, Part, PartsRequest, Receipt, RequestLine, StockCount
 from services.parts.domain import BackorderStatus, MovementKind, ReservationKind, Unit, unknown_part
 from services.parts.usecases.common import (
     Actor,

@@ -9,7 +9,7 @@ from datetime import datetime
 from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts.db import PartsRequest
+from services.parts.adapters.tables import PartsRequest
 from shared.auth import Principal, Role, requires
 from shared.clock import Actor
 from shared.http import event_time

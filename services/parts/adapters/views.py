@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts import domain, store
-from services.parts.db import Backorder, CountLine, Part, PartsRequest, Receipt, StockCount, StockMovement
-from services.parts.domain import BackorderStatus, MovementKind, Unit
-from services.parts.schemas import (
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Backorder, CountLine, Part, PartsRequest, Receipt, StockCount, StockMovement
+from services.parts.api.schemas import (
     BackorderRead,
     CountLineRead,
     CountRead,
@@ -21,6 +21,7 @@ from services.parts.schemas import (
     ReorderLine,
     RequestLineRead,
 )
+from services.parts.domain import BackorderStatus, MovementKind, Unit
 from services.parts.usecases.common import FillDone
 from shared.http import Page, PageParams
 

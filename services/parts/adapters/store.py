@@ -9,7 +9,15 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts.db import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement, Supersession
+from services.parts.adapters.tables import (
+    Backorder,
+    Part,
+    PartsRequest,
+    RequestLine,
+    Reservation,
+    StockMovement,
+    Supersession,
+)
 from services.parts.domain import ZERO, BackorderStatus, Held, LineState, MovementKind, plain
 
 
