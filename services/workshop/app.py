@@ -3,8 +3,8 @@
 from fastapi import FastAPI
 
 from services.workshop import __doc__ as README
+from services.workshop.adapters.tables import infra
 from services.workshop.api import bays, board, jobs, quality, technicians
-from services.workshop.db import infra
 from services.workshop.handlers import HANDLERS
 from services.workshop.settings import WorkshopSettings
 from services.workshop.usecases.stale import stale_clock_loop

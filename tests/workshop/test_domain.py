@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from services.workshop.db import metadata
+from services.workshop.adapters.tables import metadata
 from services.workshop.domain.clock import (
     OpeningDay,
     OpenJobClock,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.workshop.adapters.store import get_bay
+from services.workshop.adapters.views import bay_read
 from services.workshop.api.deps import READER, SUPERVISOR, read_session, write
-from services.workshop.schemas import BayCreate, BayRead, BayStatusUpdate, BayUpdate
-from services.workshop.store import get_bay
+from services.workshop.api.schemas import BayCreate, BayRead, BayStatusUpdate, BayUpdate
 from services.workshop.usecases import floor
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import list_bays
-from services.workshop.views import bay_read
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
 from shared.uow import UnitOfWork

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import READER, read_session
-from services.workshop.schemas import BoardRead, StaleFlagRead
+from services.workshop.api.schemas import BoardRead, StaleFlagRead
 from services.workshop.usecases.reads import board, stale_flags
 from shared.auth import Principal
 from shared.clock import utcnow

@@ -10,8 +10,7 @@ from pydantic import BaseModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, write
-from services.workshop.domain.jobs import JobStatus
-from services.workshop.schemas import (
+from services.workshop.api.schemas import (
     CandidatesRead,
     JobDispatch,
     JobPause,
@@ -21,6 +20,7 @@ from services.workshop.schemas import (
     PartsRequestRead,
     QueueEntry,
 )
+from services.workshop.domain.jobs import JobStatus
 from services.workshop.usecases import work
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import dispatch_queue, list_jobs, parts_requests, read_job

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from services.workshop.api.deps import INSPECTOR, READER, SUPERVISOR, read_session, read_uow, write
-from services.workshop.schemas import AdjustmentCreate, AdjustmentRead, QcCreate, QcRead
+from services.workshop.api.schemas import AdjustmentCreate, AdjustmentRead, QcCreate, QcRead
 from services.workshop.usecases import corrections, qc
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import qc_results

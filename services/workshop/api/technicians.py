@@ -7,8 +7,10 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from services.workshop.adapters.store import get_technician, technician_now
+from services.workshop.adapters.views import technician_read
 from services.workshop.api.deps import CLOCKER, READER, SUPERVISOR, read_session, read_uow, write
-from services.workshop.schemas import (
+from services.workshop.api.schemas import (
     ClockIn,
     ClockingsRead,
     ClockStep,
@@ -16,11 +18,9 @@ from services.workshop.schemas import (
     TechnicianRead,
     TechnicianUpdate,
 )
-from services.workshop.store import get_technician, technician_now
 from services.workshop.usecases import floor
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.reads import clockings, list_technicians
-from services.workshop.views import technician_read
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, optional_body, page_params
 from shared.types import Instant

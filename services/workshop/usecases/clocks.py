@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import BayRow, JobIntervalRow, JobRow, TechnicianRow
+from services.workshop.adapters.store import bay_holder, technician_now
+from services.workshop.adapters.tables import BayRow, JobIntervalRow, JobRow, TechnicianRow
 from services.workshop.domain.dispatch import TechState
 from services.workshop.domain.jobs import JobStatus
-from services.workshop.store import bay_holder, technician_now
 from services.workshop.usecases.context import check_after
 from shared.clock import new_id
 from shared.contracts.workshop import BayStatus, JobClockedOff, JobPaused, PauseReason

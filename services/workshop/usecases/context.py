@@ -7,10 +7,10 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import TechnicianRow
+from services.workshop.adapters.store import get_technician
+from services.workshop.adapters.tables import TechnicianRow
 from services.workshop.domain.clock import pin_matches, require_not_before
 from services.workshop.settings import WorkshopSettings
-from services.workshop.store import get_technician
 from shared.auth import Principal, Role
 from shared.clock import utcnow
 from shared.errors import Forbidden, Invalid

@@ -6,14 +6,14 @@ from datetime import datetime
 
 from sqlmodel import col, select
 
-from services.workshop.db import AdjustmentRow, AttendanceRow, JobIntervalRow, JobRow
+from services.workshop.adapters.store import open_break
+from services.workshop.adapters.tables import AdjustmentRow, AttendanceRow, JobIntervalRow, JobRow
+from services.workshop.adapters.views import adjustment_read
+from services.workshop.api.schemas import AdjustmentCreate, AdjustmentRead
 from services.workshop.domain.jobs import JobStatus
-from services.workshop.schemas import AdjustmentCreate, AdjustmentRead
-from services.workshop.store import open_break
 from services.workshop.usecases.clocks import open_intervals, touch
 from services.workshop.usecases.context import Actor
 from services.workshop.usecases.stale import refresh_flags
-from services.workshop.views import adjustment_read
 from shared.clock import new_id
 from shared.contracts.workshop import ClockingAdjusted, PauseReason
 from shared.errors import IllegalTransition, Invalid

@@ -6,9 +6,10 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import select
 
-from services.workshop.db import AttendanceRow, BayRow, BreakRow, JobRow, SiteRow, TechnicianRow
-from services.workshop.domain.clock import OpeningDay, default_shift_end, hash_pin
-from services.workshop.schemas import (
+from services.workshop.adapters.store import TechnicianNow, get_bay, technician_now
+from services.workshop.adapters.tables import AttendanceRow, BayRow, BreakRow, JobRow, SiteRow, TechnicianRow
+from services.workshop.adapters.views import bay_read, technician_read
+from services.workshop.api.schemas import (
     BayCreate,
     BayRead,
     BayStatusUpdate,
@@ -19,10 +20,9 @@ from services.workshop.schemas import (
     TechnicianRead,
     TechnicianUpdate,
 )
-from services.workshop.store import TechnicianNow, get_bay, technician_now
+from services.workshop.domain.clock import OpeningDay, default_shift_end, hash_pin
 from services.workshop.usecases.clocks import ATTENDANCE_ALLOWED, leave_job_for_break
 from services.workshop.usecases.context import Actor, acting_technician, check_after
-from services.workshop.views import bay_read, technician_read
 from shared.clock import new_id
 from shared.contracts.workshop import (
     BayStatus,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from services.workshop.db import JobRow, PartsRequestRow, RepairOrderRow, SiteRow
+from services.workshop.adapters.tables import JobRow, PartsRequestRow, RepairOrderRow, SiteRow
 from services.workshop.domain.jobs import OPEN_WORK, JobStatus
 from services.workshop.usecases.clocks import clock_off_one, open_intervals, touch
 from shared.contracts import parts, reception

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlmodel import col, select
 
-from services.workshop.db import QcResultRow
+from services.workshop.adapters.store import get_technician, jobs_of_ro
+from services.workshop.adapters.tables import QcResultRow
+from services.workshop.adapters.views import qc_read
+from services.workshop.api.schemas import QcCreate, QcRead
 from services.workshop.domain.jobs import JobStatus
-from services.workshop.schemas import QcCreate, QcRead
-from services.workshop.store import get_technician, jobs_of_ro
 from services.workshop.usecases.clocks import touch
 from services.workshop.usecases.context import Actor, check_after
-from services.workshop.views import qc_read
 from shared.clock import new_id
 from shared.contracts.workshop import JobDispatched, QcFailed, QcPassed
 from shared.errors import IllegalTransition, Invalid

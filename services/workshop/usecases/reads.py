@@ -9,7 +9,15 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import (
+from services.workshop.adapters.store import (
+    bay_views,
+    get_job,
+    intervals_of_jobs,
+    parts_of_jobs,
+    technician_now,
+    technicians_now,
+)
+from services.workshop.adapters.tables import (
     AttendanceRow,
     BayRow,
     BreakRow,
@@ -19,9 +27,18 @@ from services.workshop.db import (
     StaleFlagRow,
     TechnicianRow,
 )
-from services.workshop.domain.clock import clocked_seconds
-from services.workshop.domain.jobs import JobStatus
-from services.workshop.schemas import (
+from services.workshop.adapters.views import (
+    bay_read_from,
+    job_read_from,
+    parts_request_read,
+    parts_summary,
+    qc_read,
+    queue_entry,
+    spans,
+    stale_read,
+    technician_read,
+)
+from services.workshop.api.schemas import (
     AttendanceRead,
     BayRead,
     BoardBay,
@@ -38,26 +55,9 @@ from services.workshop.schemas import (
     StaleFlagRead,
     TechnicianRead,
 )
-from services.workshop.store import (
-    bay_views,
-    get_job,
-    intervals_of_jobs,
-    parts_of_jobs,
-    technician_now,
-    technicians_now,
-)
+from services.workshop.domain.clock import clocked_seconds
+from services.workshop.domain.jobs import JobStatus
 from services.workshop.usecases.corrections import list_adjustments
-from services.workshop.views import (
-    bay_read_from,
-    job_read_from,
-    parts_request_read,
-    parts_summary,
-    qc_read,
-    queue_entry,
-    spans,
-    stale_read,
-    technician_read,
-)
 from shared.http import Page, PageParams
 from shared.uow import UnitOfWork
 

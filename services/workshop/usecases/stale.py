@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from sqlmodel import col, select
 
-from services.workshop.db import AttendanceRow, JobIntervalRow, JobRow, StaleFlagRow
+from services.workshop.adapters.store import intervals_of_jobs, last_attendance, open_attendance
+from services.workshop.adapters.tables import AttendanceRow, JobIntervalRow, JobRow, StaleFlagRow
 from services.workshop.domain.clock import OpenJobClock, OpenShift, StaleCondition, StalePolicy, stale_conditions
 from services.workshop.settings import WorkshopSettings
-from services.workshop.store import intervals_of_jobs, last_attendance, open_attendance
 from shared.clock import new_id, utcnow
 from shared.contracts.workshop import StaleClockFlagged, StaleClockKind
 from shared.runtime import Runtime

@@ -7,23 +7,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import JobRow, PartsRequestRow
-from services.workshop.domain.dispatch import dispatch_refusals, rank_bays, rank_technicians
-from services.workshop.domain.errors import DispatchRefused, Refusal
-from services.workshop.domain.jobs import OPEN_WORK, JobStatus, Step, allowed_steps, require_step
-from services.workshop.schemas import (
-    BayCandidateRead,
-    CandidatesRead,
-    JobDispatch,
-    JobPause,
-    JobRead,
-    JobStep,
-    PartsRequestCreate,
-    PartsRequestRead,
-    ReasonRead,
-    TechnicianCandidateRead,
-)
-from services.workshop.store import (
+from services.workshop.adapters.store import (
     bay_holder,
     bay_view,
     bay_views,
@@ -35,6 +19,23 @@ from services.workshop.store import (
     technicians_now,
     workload,
 )
+from services.workshop.adapters.tables import JobRow, PartsRequestRow
+from services.workshop.adapters.views import job_read, parts_request_read
+from services.workshop.api.schemas import (
+    BayCandidateRead,
+    CandidatesRead,
+    JobDispatch,
+    JobPause,
+    JobRead,
+    JobStep,
+    PartsRequestCreate,
+    PartsRequestRead,
+    ReasonRead,
+    TechnicianCandidateRead,
+)
+from services.workshop.domain.dispatch import dispatch_refusals, rank_bays, rank_technicians
+from services.workshop.domain.errors import DispatchRefused, Refusal
+from services.workshop.domain.jobs import OPEN_WORK, JobStatus, Step, allowed_steps, require_step
 from services.workshop.usecases.clocks import (
     clock_off_one,
     open_intervals,
@@ -46,7 +47,6 @@ from services.workshop.usecases.clocks import (
     touch,
 )
 from services.workshop.usecases.context import Actor, acting_technician, check_after
-from services.workshop.views import job_read, parts_request_read
 from shared.auth import Principal
 from shared.clock import new_id
 from shared.contracts.workshop import (

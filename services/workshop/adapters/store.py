@@ -10,7 +10,7 @@ from typing import TypeVar
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import (
+from services.workshop.adapters.tables import (
     AttendanceRow,
     BayRow,
     BreakRow,

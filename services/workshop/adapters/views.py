@@ -6,7 +6,8 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import (
+from services.workshop.adapters.store import TechnicianNow, bay_holder, intervals_of_jobs, parts_of_jobs
+from services.workshop.adapters.tables import (
     AdjustmentRow,
     BayRow,
     JobIntervalRow,
@@ -15,9 +16,7 @@ from services.workshop.db import (
     QcResultRow,
     StaleFlagRow,
 )
-from services.workshop.domain.clock import Span, clocked_seconds
-from services.workshop.domain.jobs import JobStatus, allowed_steps
-from services.workshop.schemas import (
+from services.workshop.api.schemas import (
     AdjustmentRead,
     BayRead,
     JobRead,
@@ -29,7 +28,8 @@ from services.workshop.schemas import (
     StaleFlagRead,
     TechnicianRead,
 )
-from services.workshop.store import TechnicianNow, bay_holder, intervals_of_jobs, parts_of_jobs
+from services.workshop.domain.clock import Span, clocked_seconds
+from services.workshop.domain.jobs import JobStatus, allowed_steps
 from shared.contracts.workshop import PauseReason
 
 
