@@ -2,6 +2,7 @@
 
 from fastapi import FastAPI
 
+from services.reception.adapters.tables import infra
 from services.reception.api import (
     appointments,
     arrivals,
@@ -13,7 +14,6 @@ from services.reception.api import (
     repair_orders,
     sites,
 )
-from services.reception.db import infra
 from services.reception.handlers import HANDLERS
 from services.reception.recalls import InProcessRecalls, RecallPort
 from services.reception.settings import ReceptionSettings

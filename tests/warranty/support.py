@@ -18,8 +18,8 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
+from services.reception.adapters.tables import infra
 from services.reception.app import create_app as reception_app
-from services.reception.db import infra
 from services.reception.handlers import HANDLERS
 from services.reception.settings import ReceptionSettings
 from shared import webhooks

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
-from services.reception.db import Appointment, Site
-from services.reception.domain.slots import Lane
-from services.reception.schemas.appointments import (
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Appointment, Site
+from services.reception.api.deps import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
+from services.reception.api.schemas.appointments import (
     AppointmentCancel,
     AppointmentCreate,
     AppointmentNoShow,
@@ -19,7 +18,8 @@ from services.reception.schemas.appointments import (
     AppointmentReschedule,
     SlotRead,
 )
-from services.reception.usecases import appointments, store
+from services.reception.domain.slots import Lane
+from services.reception.usecases import appointments
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.runtime import open_uow

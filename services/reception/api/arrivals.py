@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
-from services.reception.db import Visit
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Visit
+from services.reception.api.deps import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
+from services.reception.api.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
 from services.reception.recalls import RecallPort, check_recalls
-from services.reception.schemas.visits import ArrivalCreate, QueueEntry, VisitRead
-from services.reception.usecases import store, visits
+from services.reception.usecases import visits
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.http import Page, PageParams, page_params

@@ -9,19 +9,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import col, select
 
-from services.reception.api.common import READ, at_of, reading, site_in_path
+from services.reception.adapters import store
+from services.reception.adapters.queries import paged
+from services.reception.adapters.tables import Complaint
+from services.reception.api.deps import READ, at_of, reading, site_in_path
 from services.reception.api.follow_ups import CONTACT
-from services.reception.db import Complaint
-from services.reception.domain.follow_up import ComplaintStatus
-from services.reception.queries import paged
-from services.reception.schemas.follow_ups import (
+from services.reception.api.schemas.follow_ups import (
     ComplaintActionCreate,
     ComplaintComeback,
     ComplaintCreate,
     ComplaintRead,
     ComplaintResolve,
 )
-from services.reception.usecases import complaints, store
+from services.reception.domain.follow_up import ComplaintStatus
+from services.reception.usecases import complaints
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.runtime import open_uow

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reception import queries
-from services.reception.api.common import READ, local_day, reading, site_in_path
-from services.reception.schemas.day import DayView
+from services.reception.adapters import queries
+from services.reception.api.deps import READ, local_day, reading, site_in_path
+from services.reception.api.schemas.day import DayView
 from shared.auth import Principal
 from shared.clock import utcnow
 from shared.http import PageParams, page_params

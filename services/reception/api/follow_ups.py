@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reception.api.common import READ, at_of, local_day, reading, settings_of, site_in_path
-from services.reception.db import FollowUpAttempt, RepairOrder
-from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
-from services.reception.usecases import follow_ups, store
+from services.reception.adapters import store
+from services.reception.adapters.tables import FollowUpAttempt, RepairOrder
+from services.reception.api.deps import READ, at_of, local_day, reading, settings_of, site_in_path
+from services.reception.api.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
+from services.reception.usecases import follow_ups
 from shared.auth import Principal, Role, requires
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reception.api.common import WRITE
+from services.reception.api.deps import WRITE
 from services.reception.api.ro_write import ro_write
-from services.reception.schemas.repair_orders import (
+from services.reception.api.schemas.repair_orders import (
     ApprovalRequest,
     Decision,
     JobLineCreate,

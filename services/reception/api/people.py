@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, reading, site_in_path
-from services.reception.db import Customer, Vehicle
-from services.reception.schemas.people import (
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Customer, Vehicle
+from services.reception.api.deps import READ, WRITE, at_of, reading, site_in_path
+from services.reception.api.schemas.people import (
     CustomerCreate,
     CustomerPatch,
     CustomerRead,
@@ -15,7 +15,7 @@ from services.reception.schemas.people import (
     VehiclePatch,
     VehicleRead,
 )
-from services.reception.usecases import people, store
+from services.reception.usecases import people
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
 from shared.runtime import open_uow

@@ -5,12 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import select
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, reading, settings_of, site_in_path
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Invoice, RepairOrder
+from services.reception.api.deps import READ, WRITE, at_of, reading, settings_of, site_in_path
 from services.reception.api.ro_write import ro_write
-from services.reception.db import Invoice, RepairOrder
-from services.reception.domain.repair_order import RoState
-from services.reception.schemas.repair_orders import (
+from services.reception.api.schemas.repair_orders import (
     Cancellation,
     ComebackUpdate,
     Delivery,
@@ -22,7 +21,8 @@ from services.reception.schemas.repair_orders import (
     RepairOrderRead,
     RepairOrderSummary,
 )
-from services.reception.usecases import billing, repair_orders, store
+from services.reception.domain.repair_order import RoState
+from services.reception.usecases import billing, repair_orders
 from shared.auth import Principal
 from shared.http import Page, PageParams, optional_body, page_params
 from shared.problems import not_found

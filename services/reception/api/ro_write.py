@@ -7,11 +7,10 @@ from datetime import datetime
 
 from fastapi import Request, Response
 
-from services.reception import views
-from services.reception.api.common import at_of
-from services.reception.db import RepairOrder, Site
-from services.reception.schemas.repair_orders import RepairOrderRead
-from services.reception.usecases import store
+from services.reception.adapters import store, views
+from services.reception.adapters.tables import RepairOrder, Site
+from services.reception.api.deps import at_of
+from services.reception.api.schemas.repair_orders import RepairOrderRead
 from shared.auth import Principal
 from shared.http import check_if_match
 from shared.runtime import open_uow

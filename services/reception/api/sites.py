@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import CONFIGURE, READ, at_of, reading, site_in_path
-from services.reception.schemas.sites import SiteCreate, SitePatch, SiteRead, SiteUpdate
+from services.reception.adapters import queries, views
+from services.reception.api.deps import CONFIGURE, READ, at_of, reading, site_in_path
+from services.reception.api.schemas.sites import SiteCreate, SitePatch, SiteRead, SiteUpdate
 from services.reception.usecases import sites
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params

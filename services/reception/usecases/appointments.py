@@ -9,11 +9,11 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Appointment, Customer, Site, Vehicle
+from services.reception.adapters import store
+from services.reception.adapters.tables import Appointment, Customer, Site, Vehicle
+from services.reception.api.schemas.appointments import AppointmentCreate, AppointmentReschedule
 from services.reception.domain.slots import Lane, require_room
-from services.reception.schemas.appointments import AppointmentCreate, AppointmentReschedule
 from services.reception.settings import ReceptionSettings
-from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from shared.contracts.reception import (
     AppointmentBooked,

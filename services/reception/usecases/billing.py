@@ -8,11 +8,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from services.reception.db import Customer, Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
+from services.reception.adapters import store
+from services.reception.adapters.tables import Customer, Invoice, JobLine, PartsMovement, RepairOrder, Site, Vehicle
+from services.reception.api.schemas.repair_orders import InvoiceCreate
 from services.reception.domain import follow_up, money
 from services.reception.domain.repair_order import LineStatus, RoAction, RoState, default_pay_type
-from services.reception.schemas.repair_orders import InvoiceCreate
-from services.reception.usecases import store
 from services.reception.usecases.lifecycle import require_step
 from services.reception.warranty import claims
 from services.reception.warranty.domain.rules import Sublet

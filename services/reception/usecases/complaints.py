@@ -8,17 +8,18 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Complaint, ComplaintAction, FollowUpAttempt, RepairOrder
-from services.reception.domain import follow_up as rules
-from services.reception.domain.follow_up import ComplaintStatus
-from services.reception.schemas.follow_ups import (
+from services.reception.adapters import store
+from services.reception.adapters.tables import Complaint, ComplaintAction, FollowUpAttempt, RepairOrder
+from services.reception.api.schemas.follow_ups import (
     ComplaintActionRead,
     ComplaintComeback,
     ComplaintCreate,
     ComplaintRead,
 )
-from services.reception.schemas.repair_orders import ComebackUpdate
-from services.reception.usecases import repair_orders, store
+from services.reception.api.schemas.repair_orders import ComebackUpdate
+from services.reception.domain import follow_up as rules
+from services.reception.domain.follow_up import ComplaintStatus
+from services.reception.usecases import repair_orders
 from shared.contracts.reception import ComplaintActionRecorded, ComplaintOpened, ComplaintResolved
 from shared.errors import Invalid
 from shared.uow import UnitOfWork

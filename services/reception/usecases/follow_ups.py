@@ -9,13 +9,13 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Customer, FollowUp, FollowUpAttempt, RepairOrder, Site
+from services.reception.adapters import store
+from services.reception.adapters.queries import paged
+from services.reception.adapters.tables import Customer, FollowUp, FollowUpAttempt, RepairOrder, Site
+from services.reception.api.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
 from services.reception.domain import follow_up as rules
 from services.reception.domain.follow_up import AttemptStatus, FollowUpStatus
 from services.reception.domain.repair_order import RoState
-from services.reception.queries import paged
-from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
-from services.reception.usecases import store
 from shared.contracts.reception import FollowUpChannel, FollowUpRecorded
 from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.http import Page, PageParams

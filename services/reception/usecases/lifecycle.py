@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import JobLine, RepairOrder, Site
+from services.reception.adapters import store
+from services.reception.adapters.tables import JobLine, RepairOrder, Site
 from services.reception.domain import comeback
 from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, settle
-from services.reception.usecases import store
 from shared.contracts.reception import ComebackFlagged, PayType, RepairOrderReady
 from shared.contracts.reception import JobLine as ContractLine
 from shared.uow import UnitOfWork

@@ -8,9 +8,9 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from services.reception.db import Customer, Vehicle
-from services.reception.domain.vin import vin_problem
-from services.reception.schemas.people import (
+from services.reception.adapters import store
+from services.reception.adapters.tables import Customer, Vehicle
+from services.reception.api.schemas.people import (
     CustomerCreate,
     CustomerPatch,
     VehicleCreate,
@@ -18,7 +18,7 @@ from services.reception.schemas.people import (
     phone_digits,
     plate_key,
 )
-from services.reception.usecases import store
+from services.reception.domain.vin import vin_problem
 from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 

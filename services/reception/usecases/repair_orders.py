@@ -5,16 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from services.reception.db import Customer, JobLine, RepairOrder, Site, Vehicle, Visit
-from services.reception.domain.repair_order import (
-    LineStatus,
-    RoAction,
-    RoState,
-    allowed_actions,
-    default_pay_type,
-    require_line,
-)
-from services.reception.schemas.repair_orders import (
+from services.reception.adapters import store
+from services.reception.adapters.tables import Customer, JobLine, RepairOrder, Site, Vehicle, Visit
+from services.reception.api.schemas.repair_orders import (
     ApprovalRequest,
     ComebackUpdate,
     Decision,
@@ -24,7 +17,14 @@ from services.reception.schemas.repair_orders import (
     RepairOrderCreate,
     RepairOrderPatch,
 )
-from services.reception.usecases import store
+from services.reception.domain.repair_order import (
+    LineStatus,
+    RoAction,
+    RoState,
+    allowed_actions,
+    default_pay_type,
+    require_line,
+)
 from services.reception.usecases.lifecycle import (
     contract_line,
     detect_comeback,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.reception.db import Site
+from services.reception.adapters.store import changed
+from services.reception.adapters.tables import Site
+from services.reception.api.schemas.sites import SiteCreate, SitePatch, SiteUpdate
 from services.reception.domain.slots import Schedule
-from services.reception.schemas.sites import SiteCreate, SitePatch, SiteUpdate
-from services.reception.usecases.store import changed
 from shared.contracts.reception import OpeningHours, SiteConfigured
 from shared.errors import Conflict
 from shared.uow import UnitOfWork

@@ -8,11 +8,11 @@ from datetime import datetime
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Appointment, Customer, Vehicle, Visit
+from services.reception.adapters import store
+from services.reception.adapters.tables import Appointment, Customer, Vehicle, Visit
+from services.reception.api.schemas.visits import ArrivalCreate
 from services.reception.domain.arrival import require_booked_arrival, require_open
 from services.reception.recalls import RecallResult
-from services.reception.schemas.visits import ArrivalCreate
-from services.reception.usecases import store
 from services.reception.usecases.appointments import ARRIVED, require_status
 from services.reception.usecases.sites import schedule_of
 from shared.contracts.reception import RecallChecked, VehicleArrived

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from services.reception.db import JobLine, PartsMovement, RepairOrder
-from services.reception.usecases import store
+from services.reception.adapters import store
+from services.reception.adapters.tables import JobLine, PartsMovement, RepairOrder
 from services.reception.usecases.lifecycle import settle_ro
 from shared.uow import UnitOfWork
 

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import SecretStr, ValidationError
 
-from services.reception.api.common import READ, at_of, reading, settings_of, site_in_path
-from services.reception.db import Site
-from services.reception.usecases import store
+from services.reception.adapters import store
+from services.reception.adapters.tables import Site
+from services.reception.api.deps import READ, at_of, reading, settings_of, site_in_path
 from services.reception.warranty import claims, oem_status
 from services.reception.warranty.oem import OemWebhook
 from services.reception.warranty.profile import OemProfile

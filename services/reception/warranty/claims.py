@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from services.reception.db import RepairOrder, Site, Vehicle
+from services.reception.adapters import store
+from services.reception.adapters.tables import RepairOrder, Site, Vehicle
 from services.reception.domain import money
 from services.reception.domain.repair_order import LineStatus, default_pay_type
-from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from services.reception.warranty import clock
 from services.reception.warranty.domain.correction import PartLine, corrected

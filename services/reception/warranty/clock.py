@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import JobLine
+from services.reception.adapters.tables import JobLine
 from services.reception.warranty.domain.timecards import Adjustment, Mark, MarkKind, hours_by_technician
 from services.reception.warranty.tables import ClockCorrection, ClockMark
 from shared.uow import UnitOfWork

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool
 
-from services.reception.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
+from services.reception.api.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
 from shared.contracts.warranty import ClaimProblem, ClaimStatus
 
 # within what the OEM's API takes

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, Index, Text, UniqueConstraint, false
 from sqlmodel import Field
 
-from services.reception.db import Table
+from services.reception.adapters.tables import Table
 from shared.columns import ExactDecimal, json_field, utc_field
 
 

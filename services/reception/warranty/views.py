@@ -8,8 +8,8 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Site
-from services.reception.queries import paged
+from services.reception.adapters.queries import paged
+from services.reception.adapters.tables import Site
 from services.reception.warranty.claims import current_problems
 from services.reception.warranty.domain.lifecycle import EDITABLE, allowed_actions
 from services.reception.warranty.domain.rules import money

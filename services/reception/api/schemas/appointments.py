@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
+from services.reception.api.schemas.common import Ident, LongText, Note, Timed
 from services.reception.domain.slots import Lane
-from services.reception.schemas.common import Ident, LongText, Note, Timed
 from shared.types import Instant
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, StringConstraints, field_validator, model_validator
 
+from services.reception.api.schemas.common import Amount, Input, Name, TaxRate, Timed
 from services.reception.domain.slots import parse_hhmm
-from services.reception.schemas.common import Amount, Input, Name, TaxRate, Timed
 
 SiteId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 

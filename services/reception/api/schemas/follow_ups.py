@@ -7,8 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from services.reception.api.schemas.common import Ident, Input, Name, Timed
 from services.reception.domain.follow_up import CATEGORIES, WEAK_ITEMS, ComplaintCategory, Severity
-from services.reception.schemas.common import Ident, Input, Name, Timed
 from shared.contracts.reception import FollowUpChannel
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]

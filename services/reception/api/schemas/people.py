@@ -8,8 +8,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field
 
+from services.reception.api.schemas.common import Mileage, Name, Timed
 from services.reception.domain.vin import validate_vin
-from services.reception.schemas.common import Mileage, Name, Timed
 
 _PHONE = re.compile(r"^\+?[0-9 ()-]{5,30}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

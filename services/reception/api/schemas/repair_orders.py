@@ -7,8 +7,19 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from services.reception.schemas.common import Amount, Code, Hours, Ident, Input, LongText, Mileage, Name, Note, Timed
-from services.reception.schemas.visits import CampaignRead, SuggestedLine
+from services.reception.api.schemas.common import (
+    Amount,
+    Code,
+    Hours,
+    Ident,
+    Input,
+    LongText,
+    Mileage,
+    Name,
+    Note,
+    Timed,
+)
+from services.reception.api.schemas.visits import CampaignRead, SuggestedLine
 from shared.contracts.reception import ApprovalMethod, PayType, RoType
 from shared.types import Instant
 

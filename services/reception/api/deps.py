@@ -9,9 +9,9 @@ from datetime import date, datetime
 from fastapi import Request
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Site
+from services.reception.adapters import store
+from services.reception.adapters.tables import Site
 from services.reception.settings import ReceptionSettings
-from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from shared.auth import Principal, Role, requires
 from shared.clock import utcnow

@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
-from services.reception.schemas.appointments import AppointmentRead
-from services.reception.schemas.repair_orders import RepairOrderSummary
-from services.reception.schemas.visits import QueueEntry
+from services.reception.api.schemas.appointments import AppointmentRead
+from services.reception.api.schemas.repair_orders import RepairOrderSummary
+from services.reception.api.schemas.visits import QueueEntry
 from shared.http import Page
 
 

@@ -11,16 +11,16 @@ from sqlalchemy import func, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception import views
-from services.reception.db import Appointment, Customer, JobLine, RepairOrder, Site, Vehicle, Visit
+from services.reception.adapters import views
+from services.reception.adapters.tables import Appointment, Customer, JobLine, RepairOrder, Site, Vehicle, Visit
+from services.reception.api.schemas.appointments import AppointmentRead, SlotRead
+from services.reception.api.schemas.day import DayView
+from services.reception.api.schemas.people import CustomerRead, VehicleRead, phone_digits, plate_key
+from services.reception.api.schemas.repair_orders import RepairOrderSummary
+from services.reception.api.schemas.sites import SiteRead
+from services.reception.api.schemas.visits import QueueEntry, VisitRead
 from services.reception.domain.repair_order import LineStatus, RoState
 from services.reception.domain.slots import Lane
-from services.reception.schemas.appointments import AppointmentRead, SlotRead
-from services.reception.schemas.day import DayView
-from services.reception.schemas.people import CustomerRead, VehicleRead, phone_digits, plate_key
-from services.reception.schemas.repair_orders import RepairOrderSummary
-from services.reception.schemas.sites import SiteRead
-from services.reception.schemas.visits import QueueEntry, VisitRead
 from services.reception.usecases.appointments import booked_counts, capacity
 from services.reception.usecases.sites import schedule_of
 from services.reception.usecases.visits import WAITING

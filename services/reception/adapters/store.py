@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Customer, JobLine, PartsMovement, RepairOrder, Site, Table, Vehicle
+from services.reception.adapters.tables import Customer, JobLine, PartsMovement, RepairOrder, Site, Table, Vehicle
 from shared.auth import Principal
 from shared.errors import Invalid
 from shared.problems import not_found

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from services.reception.schemas.common import Ident, Timed
+from services.reception.api.schemas.common import Ident, Timed
 from shared.contracts.reception import PayType
 
 

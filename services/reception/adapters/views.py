@@ -7,12 +7,20 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import Appointment, Customer, Invoice, JobLine, RepairOrder, Site, Vehicle, Visit
-from services.reception.domain import money
-from services.reception.domain.repair_order import RoState, allowed_actions
-from services.reception.schemas.appointments import AppointmentRead
-from services.reception.schemas.people import CustomerRead, VehicleRead
-from services.reception.schemas.repair_orders import (
+from services.reception.adapters import store
+from services.reception.adapters.tables import (
+    Appointment,
+    Customer,
+    Invoice,
+    JobLine,
+    RepairOrder,
+    Site,
+    Vehicle,
+    Visit,
+)
+from services.reception.api.schemas.appointments import AppointmentRead
+from services.reception.api.schemas.people import CustomerRead, VehicleRead
+from services.reception.api.schemas.repair_orders import (
     CustomerBrief,
     EstimateLineRead,
     EstimateRead,
@@ -23,9 +31,10 @@ from services.reception.schemas.repair_orders import (
     RepairOrderSummary,
     VehicleBrief,
 )
-from services.reception.schemas.sites import SiteRead
-from services.reception.schemas.visits import SuggestedLine, VisitRead
-from services.reception.usecases import store
+from services.reception.api.schemas.sites import SiteRead
+from services.reception.api.schemas.visits import SuggestedLine, VisitRead
+from services.reception.domain import money
+from services.reception.domain.repair_order import RoState, allowed_actions
 from services.reception.usecases.billing import labour_items, parts_lines
 from services.reception.usecases.lifecycle import facts, work_of
 from shared.contracts.reception import PayType
