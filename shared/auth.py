@@ -50,14 +50,18 @@ class Principal:
     def require_site(self, site_id: str) -> None:
         """Refuse (403) a site the token does not cover."""
         if not self.may_see(site_id):
-            raise ProblemError(403, "Forbidden", f"this token is not granted on site {site_id!r}", type_="/problems/site-not-granted")
+            raise ProblemError(
+                403, "Forbidden", f"this token is not granted on site {site_id!r}", type_="/problems/site-not-granted"
+            )
 
     def has_any(self, roles: Iterable[str]) -> bool:
         """Whether the holder has at least one of the roles (admin has all)."""
         return Role.ADMIN in self.roles or bool(self.roles & set(roles))
 
 
-def mint_token(secret: str, subject: str, roles: Iterable[str], sites: Iterable[str], ttl: timedelta = timedelta(hours=12)) -> str:
+def mint_token(
+    secret: str, subject: str, roles: Iterable[str], sites: Iterable[str], ttl: timedelta = timedelta(hours=12)
+) -> str:
     """A signed token for development and tests."""
     now = datetime.now(UTC)
     claims = {"sub": subject, "roles": sorted(roles), "sites": sorted(sites), "iat": now, "exp": now + ttl}
@@ -82,16 +86,20 @@ _bearer = HTTPBearer(auto_error=False, description="A Pitwall token: `python -m 
 def requires(*roles: Role) -> Callable[..., object]:
     """A dependency admitting holders of any of the roles (no roles: any valid token)."""
 
-    async def dependency(request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)) -> Principal:
+    async def dependency(
+        request: Request, credentials: HTTPAuthorizationCredentials | None = Security(_bearer)
+    ) -> Principal:
         if credentials is None:
             raise _unauthorized("a bearer token is required")
         principal = decode_token(request.app.state.jwt_secret, credentials.credentials)
         if roles and not principal.has_any(roles):
             needed = ", ".join(sorted(r.value for r in roles))
-            raise ProblemError(403, "Forbidden", f"this action needs one of the roles: {needed}", type_="/problems/role")
+            raise ProblemError(
+                403, "Forbidden", f"this action needs one of the roles: {needed}", type_="/problems/role"
+            )
         return principal
 
-    dependency.authenticates = True  # type: ignore[attr-defined] - found by `authenticate_first`
+    dependency.authenticates = True  # type: ignore[attr-defined]  # found by `authenticate_first`
     return dependency
 
 
@@ -102,7 +110,9 @@ def authenticate_first(app: FastAPI) -> None:
         app.exception_handlers[kind] = _token_judged_first(app.exception_handlers[kind], answer_problem)
 
 
-def _token_judged_first(answer: Callable[..., Any], answer_problem: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+def _token_judged_first(
+    answer: Callable[..., Any], answer_problem: Callable[..., Any]
+) -> Callable[..., Awaitable[Response]]:
     # Input is judged before and between dependencies (a body that is not JSON, a query a dependency refuses): an
     # error met before the route's token check ran gets the check's verdict first.
     async def handler(request: Request, exc: Exception) -> Response:
@@ -123,12 +133,14 @@ def _token_check(dependant: Dependant | None) -> Callable[..., Awaitable[Princip
     if dependant is None:
         return None
     if getattr(dependant.call, "authenticates", False):
-        return dependant.call  # type: ignore[return-value]
+        return dependant.call
     return next((check for sub in dependant.dependencies if (check := _token_check(sub)) is not None), None)
 
 
 def _unauthorized(detail: str) -> ProblemError:
-    return ProblemError(401, "Unauthorized", detail, type_="/problems/unauthorized", headers={"WWW-Authenticate": "Bearer"})
+    return ProblemError(
+        401, "Unauthorized", detail, type_="/problems/unauthorized", headers={"WWW-Authenticate": "Bearer"}
+    )
 
 
 def main() -> None:

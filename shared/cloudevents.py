@@ -52,7 +52,9 @@ class CloudEvent:
         return orjson.dumps(self.data)
 
     @classmethod
-    def from_record(cls, headers: list[tuple[str, bytes]] | tuple, value: bytes | None) -> CloudEvent:
+    def from_record(
+        cls, headers: list[tuple[str, bytes]] | tuple[tuple[str, bytes], ...], value: bytes | None
+    ) -> CloudEvent:
         """Parse a Kafka record in binary mode; raise MalformedEvent naming what is wrong."""
         attrs = {k: v.decode("utf-8", "replace") for k, v in (headers or ()) if k.startswith("ce_")}
         if attrs.get("ce_specversion") != SPEC_VERSION:

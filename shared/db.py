@@ -9,17 +9,17 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
     UniqueConstraint,
-    Index,
     event,
 )
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 
@@ -87,6 +87,13 @@ def _raised_by_driver(exc: BaseException) -> bool:
             return True
         frame = frame.tb_next
     return False
+
+
+def dialect_of(session: AsyncSession) -> str:
+    """The name of the database a session talks to ("sqlite", "postgresql")."""
+    if session.bind is None:
+        raise RuntimeError("the session is bound to no engine")
+    return session.bind.dialect.name
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

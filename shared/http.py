@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -9,9 +10,10 @@ from fastapi import Body, FastAPI, Query, Request
 from pydantic import BaseModel
 
 from shared.auth import Principal, Role
-from shared.outbox import utcnow
+from shared.clock import utcnow
 from shared.problems import ProblemError
 from shared.settings import ServiceSettings
+from shared.uow import Idempotency
 
 T = TypeVar("T")
 
@@ -56,7 +58,11 @@ def declare_page_size(app: FastAPI) -> None:
             for operations in build()["paths"].values():
                 for operation in operations.values():
                     for parameter in operation.get("parameters", []):
-                        if parameter["in"] == "query" and parameter["name"] == "limit" and parameter.get("description") == PAGE_SIZE:
+                        if (
+                            parameter["in"] == "query"
+                            and parameter["name"] == "limit"
+                            and parameter.get("description") == PAGE_SIZE
+                        ):
                             parameter["schema"]["maximum"] = app.state.settings.max_page_size
         return app.openapi_schema  # type: ignore[return-value]
 
@@ -75,8 +81,11 @@ def check_if_match(request: Request, current: str) -> None:
         return
     if current not in [tag.strip() for tag in sent.split(",")]:
         raise ProblemError(
-            412, "Precondition failed", "the resource changed since you read it; reload and try again",
-            type_="/problems/stale-etag", current_etag=current,
+            412,
+            "Precondition failed",
+            "the resource changed since you read it; reload and try again",
+            type_="/problems/stale-etag",
+            current_etag=current,
         )
 
 
@@ -86,12 +95,15 @@ def event_time(value: datetime | None, principal: Principal, settings: ServiceSe
     if value is None:
         return now
     if value.tzinfo is None:
-        raise ProblemError(422, "Invalid occurred_at", "occurred_at must carry a time zone", type_="/problems/validation")
+        raise ProblemError(
+            422, "Invalid occurred_at", "occurred_at must carry a time zone", type_="/problems/validation"
+        )
     if value - now > timedelta(seconds=settings.max_clock_skew_seconds):
         raise ProblemError(422, "Invalid occurred_at", "occurred_at is in the future", type_="/problems/validation")
     if now - value > timedelta(hours=settings.max_backdate_hours) and not principal.has_any([Role.MANAGER]):
         raise ProblemError(
-            422, "Invalid occurred_at",
+            422,
+            "Invalid occurred_at",
             f"occurred_at is more than {settings.max_backdate_hours} hours old; a manager must correct it",
             type_="/problems/validation",
         )
@@ -101,3 +113,16 @@ def event_time(value: datetime | None, principal: Principal, settings: ServiceSe
 def optional_body(model: type[BaseModel]) -> Any:
     """The type of a request body whose every field is optional: a request without a body means all defaults."""
     return Annotated[model, Body(default_factory=model)]
+
+
+async def idempotency_of(request: Request, principal: Principal) -> Idempotency | None:
+    """The idempotency of a POST carrying an Idempotency-Key header: the caller, the key, the request's fingerprint."""
+    key = request.headers.get("idempotency-key")
+    if request.method != "POST" or not key:
+        return None
+    if len(key) > 200:
+        raise ProblemError(422, "Invalid Idempotency-Key", "Idempotency-Key is longer than 200 characters")
+    digest = hashlib.sha256()
+    digest.update(request.method.encode() + b" " + request.url.path.encode() + b"\n")
+    digest.update(await request.body())
+    return Idempotency(principal.subject, key, digest.hexdigest())

@@ -12,7 +12,9 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 log = logging.getLogger("pitwall.kafka")
 
 
-async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, group: str | None = None, timeout: float = 30) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: list[str], partitions: int = 3, group: str | None = None, timeout: float = 30
+) -> None:
     """Create the topics that do not exist yet; return once every partition has a leader (and `group` a coordinator)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     await admin.start()
@@ -21,7 +23,9 @@ async def ensure_topics(bootstrap: str, topics: list[str], partitions: int = 3, 
         missing = [t for t in topics if t not in existing]
         if missing:
             try:
-                await admin.create_topics([NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing])
+                await admin.create_topics(
+                    [NewTopic(t, num_partitions=partitions, replication_factor=1) for t in missing]
+                )
             except TopicAlreadyExistsError:
                 pass
             log.info("created topics %s", missing)
@@ -37,7 +41,10 @@ async def _until_usable(admin: AIOKafkaAdminClient, topics: list[str], group: st
     while True:
         try:
             described = await admin.describe_topics(topics)
-            if all(t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"]) for t in described):
+            if all(
+                t["error_code"] == 0 and t["partitions"] and all(p["leader"] >= 0 for p in t["partitions"])
+                for t in described
+            ):
                 waiting = "coordinator"
                 if group is None or await admin.find_coordinator(group) >= 0:
                     return

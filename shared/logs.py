@@ -50,8 +50,13 @@ class RepeatLimit(logging.Filter):
     many were left out.
     """
 
-    def __init__(self, prefixes: tuple[str, ...] = ("aiokafka", "kafka"), burst: int = 5, window_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        prefixes: tuple[str, ...] = ("aiokafka", "kafka"),
+        burst: int = 5,
+        window_seconds: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__()
         self._prefixes = prefixes
         self._burst = burst
@@ -70,7 +75,7 @@ class RepeatLimit(logging.Filter):
             if len(self._kinds) >= 10_000:
                 self._kinds.clear()
             if seen is not None and seen[2]:
-                record.suppressed = int(seen[2])  # type: ignore[attr-defined] - written by JsonFormatter
+                record.suppressed = int(seen[2])  # written by JsonFormatter
             self._kinds[kind] = [now, 1, 0]
             return True
         if seen[1] < self._burst:
@@ -90,7 +95,11 @@ class TransientAsWarning(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Lower a transient aiokafka ERROR to WARNING; keep every record."""
-        if record.levelno == logging.ERROR and record.name.startswith("aiokafka") and any(t in str(record.msg) for t in _TRANSIENT):
+        if (
+            record.levelno == logging.ERROR
+            and record.name.startswith("aiokafka")
+            and any(t in str(record.msg) for t in _TRANSIENT)
+        ):
             record.levelno, record.levelname = logging.WARNING, "WARNING"
         return True
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine as create_sync_engine
+from sqlalchemy import MetaData
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,6 +47,8 @@ def run_env(metadata: MetaData) -> None:
     connection = context.config.attributes.get("connection")
     if connection is None:
         url = context.config.get_main_option("sqlalchemy.url")
+        if url is None:
+            raise RuntimeError("no connection given and no sqlalchemy.url set")
         engine = create_sync_engine(url)
         with engine.connect() as connection:
             _configure_and_run(connection, metadata)
@@ -62,7 +65,8 @@ def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
 
 def autogenerate(service: str, message: str) -> None:
     """Write a new revision with the difference between the models and the current head."""
-    importlib.import_module(f"services.{service}.db")
+    tables = "adapters.tables" if (ROOT / "services" / service / "adapters" / "tables.py").exists() else "db"
+    importlib.import_module(f"services.{service}.{tables}")
     with tempfile.TemporaryDirectory() as tmp:
         config = alembic_config(service)
         config.set_main_option("sqlalchemy.url", f"sqlite:///{tmp}/scratch.db")

@@ -16,7 +16,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.logs import request_id_var
 
-
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 """The HTTP methods counted by name; any other a client invents is counted as `other` (one series, not one per name)."""
 
@@ -102,12 +101,16 @@ class BodyLimit:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
-            return value.decode("latin-1")
+            return str(value.decode("latin-1"))
     return None
 
 
-def install_health(app: FastAPI, registry: CollectorRegistry, ready: Callable[[], Awaitable[dict[str, bool]]],
-                   details: Callable[[], dict[str, Any]] = dict) -> None:
+def install_health(
+    app: FastAPI,
+    registry: CollectorRegistry,
+    ready: Callable[[], Awaitable[dict[str, bool]]],
+    details: Callable[[], dict[str, Any]] = dict,
+) -> None:
     """/healthz (alive), /readyz (200 when every check of `ready` holds, else 503; with `details()` beside the checks) and
     /metrics (the registry, rendered off the event loop) on an app."""
 
@@ -121,8 +124,9 @@ def install_health(app: FastAPI, registry: CollectorRegistry, ready: Callable[[]
         """The process can serve requests (each check named); what it depends on but can do without is told beside."""
         checks = await ready()
         ok = all(checks.values())
-        return JSONResponse({"status": "ready" if ok else "not ready", "checks": checks, **details()},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not ready", "checks": checks, **details()}, status_code=200 if ok else 503
+        )
 
     @app.get("/metrics", tags=["health"], response_class=Response, responses={})
     async def metrics() -> Response:

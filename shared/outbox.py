@@ -5,38 +5,37 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from shared.clock import utcnow
 from shared.cloudevents import CloudEvent
 from shared.contracts.base import Event
-from shared.db import InfraTables
+from shared.db import InfraTables, dialect_of
 from shared.reconcile import already_on_topic
 from shared.waiting import woken
 
+__all__ = ["OutboxMetrics", "OutboxRelay", "append_to_outbox", "utcnow"]  # utcnow: still imported from here by kpi
+
 log = logging.getLogger("pitwall.outbox")
-_appending_commits = 0  # transactions of this process that appended to an outbox and committed (the relays' wake-up)
 
 
-def utcnow() -> datetime:
-    """Now, in UTC, time-zone aware."""
-    return datetime.now(UTC)
+async def append_to_outbox(
+    session: AsyncSession, tables: InfraTables, service: str, event: Event, *, locked_sites: set[str] | None = None
+) -> str:
+    """Add the event to the outbox inside the caller's transaction; returns its CloudEvents id.
 
-
-async def append_to_outbox(session: AsyncSession, tables: InfraTables, service: str, event: Event) -> str:
-    """Add the event to the outbox inside the caller's transaction; returns its CloudEvents id."""
+    `locked_sites`: the sites whose outbox order the caller's transaction already holds (kept by its unit of work).
+    """
     aggregate_id = event.aggregate_id()
-    _count_commit(session)
-    await _serialise_site(session, event.site_id)
+    await _serialise_site(session, event.site_id, locked_sites)
     sequence = await _next_sequence(session, tables, event.aggregate, aggregate_id)
     event_id = str(uuid.uuid4())
     await session.execute(
@@ -58,35 +57,19 @@ async def append_to_outbox(session: AsyncSession, tables: InfraTables, service: 
     return event_id
 
 
-def _count_commit(session: AsyncSession) -> None:
-    # A consumer wakes the relay after every batch it commits; most (all, in kpi) append nothing, and a relay pass costs
-    # two queries and, on SQLite, the connection the consumer's next batch waits for.
-    if session.info.get("outbox_counted"):
-        return
-    session.info["outbox_counted"] = True
-
-    def committed(_: Any) -> None:
-        global _appending_commits  # noqa: PLW0603 - one count per process, read by its relays
-        session.info.pop("outbox_counted", None)
-        _appending_commits += 1
-
-    sa_event.listen(session.sync_session, "after_commit", committed, once=True)
-
-
-async def _serialise_site(session: AsyncSession, site_id: str) -> None:
+async def _serialise_site(session: AsyncSession, site_id: str, locked: set[str] | None) -> None:
     # Ids must be assigned in commit order within a site, or the relay could send a later row first.
-    # SQLite serialises writers already; PostgreSQL gets a transaction-scoped lock per site.
-    if session.bind.dialect.name != "postgresql":
+    # SQLite serialises writers already; PostgreSQL gets a transaction-scoped lock per site (taken again harmlessly).
+    if dialect_of(session) != "postgresql" or (locked is not None and site_id in locked):
         return
-    locked: set[str] = session.info.setdefault("outbox_site_locks", set())
-    if site_id not in locked:
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:site))"), {"site": f"outbox:{site_id}"})
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:site))"), {"site": f"outbox:{site_id}"})
+    if locked is not None:
         locked.add(site_id)
 
 
 async def _next_sequence(session: AsyncSession, tables: InfraTables, aggregate: str, aggregate_id: str) -> int:
     table = tables.outbox_sequence
-    insert = sqlite_insert if session.bind.dialect.name == "sqlite" else pg_insert
+    insert = sqlite_insert if dialect_of(session) == "sqlite" else pg_insert
     statement = (
         insert(table)
         .values(aggregate_type=aggregate, aggregate_id=aggregate_id, last_sequence=1)
@@ -103,11 +86,15 @@ class OutboxMetrics:
     """Backlog, oldest unsent age and publish figures of one service's relay."""
 
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
-        self.backlog = Gauge("pitwall_outbox_backlog_events", "Events committed but not yet sent", ["service"], registry=registry).labels(service)
+        self.backlog = Gauge(
+            "pitwall_outbox_backlog_events", "Events committed but not yet sent", ["service"], registry=registry
+        ).labels(service)
         self.oldest_age = Gauge(
             "pitwall_outbox_oldest_unsent_age_seconds", "Age of the oldest unsent event", ["service"], registry=registry
         ).labels(service)
-        self.published = Counter("pitwall_outbox_published_events_total", "Events sent to Kafka", ["service"], registry=registry).labels(service)
+        self.published = Counter(
+            "pitwall_outbox_published_events_total", "Events sent to Kafka", ["service"], registry=registry
+        ).labels(service)
         self.failures = Counter(
             "pitwall_outbox_publish_failures_total", "Failed attempts to send a batch", ["service"], registry=registry
         ).labels(service)
@@ -139,12 +126,10 @@ class OutboxRelay:
         self._stopping = False
         self.connected = False
         self._reconciled = False  # whether the rows in flight when it last stopped or failed were checked against Kafka
-        self._looked_after = -1  # the count of appending commits when the relay last read the unsent rows
 
     def wake(self) -> None:
-        """Tell the relay that new rows were committed (nothing to do unless a transaction appended some since it looked)."""
-        if _appending_commits != self._looked_after:
-            self._wake.set()
+        """Tell the relay that a transaction committed outbox rows (call it only then: a pass costs two queries)."""
+        self._wake.set()
 
     async def run(self) -> None:
         """Relay until stopped, retrying with backoff while Kafka is unreachable."""
@@ -170,7 +155,6 @@ class OutboxRelay:
 
     async def relay_once(self) -> int:
         """Send one batch of unsent rows and mark them; returns how many were sent."""
-        self._looked_after = _appending_commits  # before reading: a commit counted later wakes it again
         rows = await self._unsent()
         if rows and not self._reconciled:
             rows = await self._drop_already_sent(rows)
@@ -187,7 +171,9 @@ class OutboxRelay:
         on_topic = await already_on_topic(self._bootstrap, rows)
         if on_topic:
             await self.mark_sent([row["id"] for row in rows if row["event_id"] in on_topic])
-            log.info("%d outbox rows were already on their topics; marked sent without sending them again", len(on_topic))
+            log.info(
+                "%d outbox rows were already on their topics; marked sent without sending them again", len(on_topic)
+            )
         self._reconciled = True
         return [row for row in rows if row["event_id"] not in on_topic]
 
@@ -208,7 +194,10 @@ class OutboxRelay:
 
     async def _unsent(self) -> list[dict[str, Any]]:
         statement = (
-            select(self._table).where(self._table.c.sent_at.is_(None)).order_by(self._table.c.id).limit(self._batch_size)
+            select(self._table)
+            .where(self._table.c.sent_at.is_(None))
+            .order_by(self._table.c.id)
+            .limit(self._batch_size)
         )
         async with self._engine.connect() as connection:
             return [dict(row._mapping) for row in await connection.execute(statement)]
@@ -272,4 +261,3 @@ class OutboxRelay:
             count, oldest = (await connection.execute(statement)).one()
         self._metrics.backlog.set(count)
         self._metrics.oldest_age.set((utcnow() - oldest).total_seconds() if oldest else 0)
-

@@ -14,9 +14,27 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import database_down
+from shared.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    Unauthenticated,
+    not_found,
+)
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("pitwall.errors")
+__all__ = [
+    "PROBLEM_JSON",
+    "Problem",
+    "ProblemError",
+    "conflict",
+    "install_problem_handlers",
+    "not_found",
+    "problem_response",
+]
 
 
 class Problem(BaseModel):
@@ -49,9 +67,18 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 class ProblemError(Exception):
-    """Raise to answer with a problem document."""
+    """Raise in the HTTP layer (headers, tokens, paging) to answer with a problem document; rules raise DomainError."""
 
-    def __init__(self, status: int, title: str, detail: str | None = None, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
         super().__init__(detail or title)
         self.headers = headers
         self.status = status
@@ -61,17 +88,36 @@ class ProblemError(Exception):
         self.extensions = extensions
 
 
-def not_found(what: str, ident: str) -> ProblemError:
-    """A 404 naming what was not found."""
-    return ProblemError(404, "Not found", f"{what} {ident!r} does not exist", type_="/problems/not-found")
+def conflict(detail: str, *, state: str, allowed: list[str]) -> IllegalTransition:
+    """An illegal state transition (409), with the current state and the allowed steps."""
+    return IllegalTransition(detail, state=state, allowed=allowed)
 
 
-def conflict(detail: str, *, state: str, allowed: list[str]) -> ProblemError:
-    """A 409 for an illegal state transition, with the current state and the allowed steps."""
-    return ProblemError(409, "Illegal transition", detail, type_="/problems/illegal-transition", state=state, allowed=allowed)
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (Conflict, 409),
+    (DomainError, 422),
+)
+"""The HTTP status of each kind of domain error, most specific kind first."""
 
 
-def problem_response(status: int, title: str, detail: str | None, instance: str, *, type_: str = "about:blank", headers: dict[str, str] | None = None, **extensions: Any) -> JSONResponse:
+def status_of(error: DomainError) -> int:
+    """The HTTP status a domain error is answered with."""
+    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None,
+    instance: str,
+    *,
+    type_: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
     """A JSONResponse holding a problem document."""
     body = {"type": type_, "title": title, "status": status, "instance": instance}
     if detail is not None:
@@ -83,9 +129,17 @@ def problem_response(status: int, title: str, detail: str | None, instance: str,
 def install_problem_handlers(app: FastAPI) -> None:
     """Turn every raised error into problem+json."""
 
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return problem_response(
+            status_of(exc), exc.title, exc.detail, request.url.path, type_=exc.type_, **exc.extensions
+        )
+
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.title, exc.detail, request.url.path, type_=exc.type, headers=exc.headers, **exc.extensions)
+        return problem_response(
+            exc.status, exc.title, exc.detail, request.url.path, type_=exc.type, headers=exc.headers, **exc.extensions
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -93,7 +147,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": _allowed(request)}
         return problem_response(
-            exc.status_code, _title(exc.status_code), str(exc.detail) if exc.detail else None, request.url.path, headers=headers,
+            exc.status_code,
+            _title(exc.status_code),
+            str(exc.detail) if exc.detail else None,
+            request.url.path,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -102,7 +160,9 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors)
-        return problem_response(422, "Invalid input", detail, request.url.path, type_="/problems/validation", errors=errors)
+        return problem_response(
+            422, "Invalid input", detail, request.url.path, type_="/problems/validation", errors=errors
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -138,9 +198,14 @@ class UnexpectedErrors:
                 raise
             if database_down(exc):  # nothing was committed; the pool reconnects once the database is back
                 log.warning("database unavailable on %s: %s", scope["path"], exc)
-                await problem_response(503, "Database unavailable", "the database cannot be reached; nothing was saved, try again",
-                                       scope["path"], type_="/problems/database-unavailable",
-                                       headers={"Retry-After": "5"})(scope, receive, send)
+                await problem_response(
+                    503,
+                    "Database unavailable",
+                    "the database cannot be reached; nothing was saved, try again",
+                    scope["path"],
+                    type_="/problems/database-unavailable",
+                    headers={"Retry-After": "5"},
+                )(scope, receive, send)
                 return
             log.exception("unhandled error on %s", scope["path"])
             await _internal_error(scope["path"])(scope, receive, send)
@@ -154,10 +219,15 @@ def _allowed(request: Request) -> str:
     """Every method the path serves (the router names only those of the first route matching it), documented or not."""
     table = getattr(request.app.state, "methods_by_path", None)
     if table is None:
-        table = [(compile_path(path)[0], {method.upper() for method in operations})
-                 for path, operations in request.app.openapi()["paths"].items()]
-        table += [(route.path_regex, set(route.methods)) for route in request.app.routes  # /docs, /openapi.json, ...
-                  if getattr(route, "methods", None) and not getattr(route, "include_in_schema", True)]
+        table = [
+            (compile_path(path)[0], {method.upper() for method in operations})
+            for path, operations in request.app.openapi()["paths"].items()
+        ]
+        table += [
+            (route.path_regex, set(route.methods))
+            for route in request.app.routes  # /docs, /openapi.json, ...
+            if getattr(route, "methods", None) and not getattr(route, "include_in_schema", True)
+        ]
         request.app.state.methods_by_path = table
     methods: set[str] = set().union(*(methods for pattern, methods in table if pattern.match(request.url.path)))
     if "GET" in methods:

@@ -18,13 +18,24 @@ log = logging.getLogger("pitwall.kafka")
 class BrokerProbe:
     """Tries a TCP connection to the bootstrap servers; reachable when any of them accepts one."""
 
-    def __init__(self, bootstrap: str, registry: CollectorRegistry, service: str, *, every_seconds: float = 2.0,
-                 timeout_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        registry: CollectorRegistry,
+        service: str,
+        *,
+        every_seconds: float = 2.0,
+        timeout_seconds: float = 1.0,
+    ) -> None:
         self._addresses = [address.strip().rsplit(":", 1) for address in bootstrap.split(",") if address.strip()]
         self._every = every_seconds
         self._timeout = timeout_seconds
-        self._gauge = Gauge("pitwall_kafka_reachable", "Whether a Kafka bootstrap server accepts connections (1) or not (0)",
-                            ["service"], registry=registry).labels(service)
+        self._gauge = Gauge(
+            "pitwall_kafka_reachable",
+            "Whether a Kafka bootstrap server accepts connections (1) or not (0)",
+            ["service"],
+            registry=registry,
+        ).labels(service)
         self.reachable = False
 
     async def check(self) -> bool:
@@ -39,7 +50,9 @@ class BrokerProbe:
                 reachable = True
                 break
         if reachable != self.reachable:
-            log.log(logging.INFO if reachable else logging.WARNING, "kafka %s", "reachable" if reachable else "unreachable")
+            log.log(
+                logging.INFO if reachable else logging.WARNING, "kafka %s", "reachable" if reachable else "unreachable"
+            )
         self.reachable = reachable
         self._gauge.set(1 if reachable else 0)
         return reachable

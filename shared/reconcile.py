@@ -16,15 +16,21 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 CE_ID = "ce_id"
 
 
-async def already_on_topic(bootstrap: str, rows: Iterable[dict[str, Any]], *, timeout_seconds: float = 30.0) -> set[str]:
+async def already_on_topic(
+    bootstrap: str, rows: Iterable[dict[str, Any]], *, timeout_seconds: float = 30.0
+) -> set[str]:
     """The event ids of these unsent rows found in the last records of their topics' partitions."""
     rows = list(rows)
     wanted = {row["event_id"] for row in rows}
     if not wanted:
         return set()
     topics = sorted({row["topic"] for row in rows})
-    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                              request_timeout_ms=int(timeout_seconds * 1000))
+    reader = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        group_id=None,
+        request_timeout_ms=int(timeout_seconds * 1000),
+    )
     await asyncio.wait_for(reader.start(), timeout_seconds)
     try:
         return await asyncio.wait_for(_read_tails(reader, topics, depth=len(rows)), timeout_seconds) & wanted
@@ -34,7 +40,9 @@ async def already_on_topic(bootstrap: str, rows: Iterable[dict[str, Any]], *, ti
 
 async def _read_tails(reader: AIOKafkaConsumer, topics: list[str], depth: int) -> set[str]:
     cluster = await reader._client.fetch_all_metadata()  # noqa: SLF001 - the public API learns partitions lazily
-    partitions = [TopicPartition(topic, p) for topic in topics for p in sorted(cluster.partitions_for_topic(topic) or ())]
+    partitions = [
+        TopicPartition(topic, p) for topic in topics for p in sorted(cluster.partitions_for_topic(topic) or ())
+    ]
     if not partitions:
         return set()
     ends = await reader.end_offsets(partitions)

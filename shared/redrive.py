@@ -61,12 +61,20 @@ def origin(record: ConsumerRecord) -> tuple[str, int | None] | None:
 def describe(record: ConsumerRecord) -> str:
     """One line about a dead letter: where it is, which event, where it came from, why."""
     h = _headers(record)
-    return (f"{record.topic}[{record.partition}]@{record.offset} {h.get('ce_id', '?')} {h.get('ce_type', '?')} "
-            f"from {h.get('dlq_topic', '?')}[{h.get('dlq_partition', '?')}]@{h.get('dlq_offset', '?')}: {h.get('dlq_reason', '?')}")
+    return (
+        f"{record.topic}[{record.partition}]@{record.offset} {h.get('ce_id', '?')} {h.get('ce_type', '?')} "
+        f"from {h.get('dlq_topic', '?')}[{h.get('dlq_partition', '?')}]@{h.get('dlq_offset', '?')}: {h.get('dlq_reason', '?')}"
+    )
 
 
-async def redrive(bootstrap: str, group: str, *, topics: set[str] | None = None, dry_run: bool = False,
-                  report: Callable[[str], None] = print) -> Redrive:
+async def redrive(
+    bootstrap: str,
+    group: str,
+    *,
+    topics: set[str] | None = None,
+    dry_run: bool = False,
+    report: Callable[[str], None] = print,
+) -> Redrive:
     """Send the group's dead letters since the last run back to where they came from; commit the progress."""
     dlq = dead_letter_topic(group)
     done = Redrive(dry_run=dry_run)
@@ -114,8 +122,15 @@ async def _partitions(bootstrap: str, topic: str) -> list[int]:
     return sorted(p["partition"] for p in described["partitions"]) if described["error_code"] == 0 else []
 
 
-async def _send(producer: AIOKafkaProducer | None, records: list[ConsumerRecord], topics: set[str] | None,
-                held: set[TopicPartition], tp: TopicPartition, done: Redrive, report: Callable[[str], None]) -> int | None:
+async def _send(
+    producer: AIOKafkaProducer | None,
+    records: list[ConsumerRecord],
+    topics: set[str] | None,
+    held: set[TopicPartition],
+    tp: TopicPartition,
+    done: Redrive,
+    report: Callable[[str], None],
+) -> int | None:
     """Send a batch of one DLQ partition back (None producer: only report); the offset its progress may reach."""
     progress, sent = None, []
     for record in records:
@@ -132,8 +147,11 @@ async def _send(producer: AIOKafkaProducer | None, records: list[ConsumerRecord]
             report(f"{'would re-drive' if producer is None else 're-drive'}: {describe(record)}")
             if producer is not None:
                 headers = [(k, v) for k, v in record.headers or () if not k.startswith(DLQ_HEADER_PREFIX)]
-                sent.append(await producer.send(came_from[0], record.value, key=record.key, headers=headers,
-                                                partition=came_from[1]))
+                sent.append(
+                    await producer.send(
+                        came_from[0], record.value, key=record.key, headers=headers, partition=came_from[1]
+                    )
+                )
         if tp not in held:
             progress = record.offset + 1
     await asyncio.gather(*sent)  # acknowledged before the progress passes them
@@ -143,9 +161,15 @@ async def _send(producer: AIOKafkaProducer | None, records: list[ConsumerRecord]
 def main() -> None:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m shared.redrive", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--group", required=True, help="the consumer group whose <group>.dlq to re-drive (e.g. pitwall-kpi)")
-    parser.add_argument("--topic", action="append", default=None,
-                        help="only the records dead-lettered from this topic (repeatable); the others stay for a later run")
+    parser.add_argument(
+        "--group", required=True, help="the consumer group whose <group>.dlq to re-drive (e.g. pitwall-kpi)"
+    )
+    parser.add_argument(
+        "--topic",
+        action="append",
+        default=None,
+        help="only the records dead-lettered from this topic (repeatable); the others stay for a later run",
+    )
     parser.add_argument("--dry-run", action="store_true", help="list what would be re-driven; send and commit nothing")
     parser.add_argument("--bootstrap", default=None, help="Kafka bootstrap servers (default: PITWALL_KAFKA_BOOTSTRAP)")
     args = parser.parse_args()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -20,7 +20,7 @@ from shared.consumer import ConsumerMetrics, ConsumerRunner, dead_letter_topic
 from shared.contracts.base import Event, EventRegistry
 from shared.db import InfraTables, create_engine
 from shared.docs import install_docs
-from shared.http import declare_page_size
+from shared.http import declare_page_size, idempotency_of
 from shared.kafka_admin import ensure_topics
 from shared.logs import configure_logging
 from shared.migrations import upgrade_to_head
@@ -29,7 +29,7 @@ from shared.outbox import OutboxMetrics, OutboxRelay
 from shared.problems import PROBLEM_RESPONSES, UnexpectedErrors, install_problem_handlers
 from shared.reachability import BrokerProbe
 from shared.settings import ServiceSettings
-from shared.uow import IdempotentReplay, UnitOfWork, idempotency_of
+from shared.uow import Idempotency, IdempotentReplay, UnitOfWork
 
 log = logging.getLogger("pitwall.runtime")
 
@@ -47,7 +47,7 @@ class Runtime:
         publishes: Iterable[str] = (),
         handlers: Mapping[type[Event], EventHandler] | None = None,
         migrate: Callable[[Any], Awaitable[None]] | None = None,
-        loops: Iterable[Callable[[Runtime], Awaitable[None]]] = (),
+        loops: Iterable[Callable[[Runtime], Coroutine[Any, Any, None]]] = (),
     ) -> None:
         """`migrate(engine)` defaults to the service's Alembic migrations; `loops` run in the background."""
         self.settings = settings
@@ -59,10 +59,15 @@ class Runtime:
         self.write_turn: asyncio.Lock | None = asyncio.Lock() if self.engine.dialect.name == "sqlite" else None
         self.metrics = CollectorRegistry(auto_describe=True)
         self.relay = OutboxRelay(
-            self.engine, infra, settings.kafka_bootstrap, OutboxMetrics(self.metrics, self.service),
+            self.engine,
+            infra,
+            settings.kafka_bootstrap,
+            OutboxMetrics(self.metrics, self.service),
             poll_seconds=settings.relay_poll_seconds,
         )
-        self.broker = BrokerProbe(settings.kafka_bootstrap, self.metrics, self.service, every_seconds=settings.kafka_probe_seconds)
+        self.broker = BrokerProbe(
+            settings.kafka_bootstrap, self.metrics, self.service, every_seconds=settings.kafka_probe_seconds
+        )
         self._publishes = list(publishes)
         self._handlers = dict(handlers or {})
         self.consumer: ConsumerRunner | None = None
@@ -71,10 +76,17 @@ class Runtime:
             registry.register(*self._handlers)
             group = settings.resolved_consumer_group()
             self.consumer = ConsumerRunner(
-                self.engine, infra, group_id=group, topics=sorted({cls.topic for cls in self._handlers}),
-                bootstrap=settings.kafka_bootstrap, registry=registry, handle=self._dispatch,
-                metrics=ConsumerMetrics(self.metrics, group), after_db_commit=self.relay.wake,
+                self.engine,
+                infra,
+                group_id=group,
+                topics=sorted({cls.topic for cls in self._handlers}),
+                bootstrap=settings.kafka_bootstrap,
+                registry=registry,
+                handle=self._dispatch,
+                metrics=ConsumerMetrics(self.metrics, group),
+                after_db_commit=self._after_batch,
             )
+        self._batch_published = False  # whether a handler of the consumer's current batch put events in the outbox
         self._tasks: list[asyncio.Task[None]] = []
         self._migrate = migrate or (lambda engine: upgrade_to_head(engine, self.service))
         self._loops = list(loops)
@@ -82,16 +94,26 @@ class Runtime:
     async def _dispatch(self, session: AsyncSession, cloud_event: CloudEvent, event: Event) -> None:
         uow = UnitOfWork(session, self.infra, self.service)
         await self._handlers[type(event)](uow, event)
+        self._batch_published = self._batch_published or bool(uow.published)
+
+    def _after_batch(self) -> None:
+        # Most batches publish nothing (all of them, in kpi): a relay pass would cost two queries and, on SQLite, the
+        # connection the consumer's next batch waits for. A batch rolled back after publishing wakes it for nothing.
+        if self._batch_published:
+            self._batch_published = False
+            self.relay.wake()
 
     @property
     def publishes(self) -> list[str]:
         """The topics this service publishes on."""
         return list(self._publishes)
 
-    def unit_of_work(self, idempotency: tuple[str, str, str] | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
+    def unit_of_work(self, idempotency: Idempotency | None = None, turn: asyncio.Lock | None = None) -> UnitOfWork:
         """A fresh unit of work (holding `turn`, already taken, until it ends)."""
         session = AsyncSession(self.engine, expire_on_commit=False)
-        return UnitOfWork(session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency, turn=turn)
+        return UnitOfWork(
+            session, self.infra, self.service, on_commit=self.relay.wake, idempotency=idempotency, turn=turn
+        )
 
     async def start(self) -> None:
         """Migrate the DB, then start the relay and the consumer in the background."""
@@ -102,7 +124,9 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self.broker.run(), name=f"{self.service}-kafka-probe"))
             self._tasks.append(asyncio.create_task(self._kafka_loops(), name=f"{self.service}-kafka"))
         for loop in self._loops:
-            self._tasks.append(asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}"))
+            self._tasks.append(
+                asyncio.create_task(loop(self), name=f"{self.service}-{getattr(loop, '__name__', 'loop')}")
+            )
 
     async def _kafka_loops(self) -> None:
         topics = list(self._publishes)
@@ -166,7 +190,9 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, responses=PROBLEM_RESPONSES, docs_url=None, redoc_url=None
+    )
     install_docs(app)
     app.state.runtime = runtime
     app.state.settings = runtime.settings
@@ -177,8 +203,14 @@ def build_app(runtime: Runtime, *, title: str, routers: Iterable[APIRouter], ver
     async def _replay(request: Request, exc: IdempotentReplay) -> JSONResponse:
         return JSONResponse(exc.body, status_code=exc.status_code, headers={"Idempotent-Replayed": "true"})
 
-    install_health(app, runtime.metrics, runtime.ready, lambda: {"kafka": {
-        "used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}})
+    install_health(
+        app,
+        runtime.metrics,
+        runtime.ready,
+        lambda: {
+            "kafka": {"used": runtime.uses_kafka, "reachable": runtime.broker.reachable if runtime.uses_kafka else None}
+        },
+    )
     for router in routers:
         app.include_router(router)
     authenticate_first(app)

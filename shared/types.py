@@ -27,8 +27,10 @@ YEAR_PATTERN = r"(19[7-9]\d|2[01]\d\d)"
 """A year between FIRST_YEAR and LAST_YEAR, as a regular expression (for the OpenAPI document)."""
 
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
-INSTANT_PATTERN = (rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?"
-                   r"([Zz]|[+-](0\d|1[0-4]):[0-5]\d)$")
+INSTANT_PATTERN = (
+    rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?"
+    r"([Zz]|[+-](0\d|1[0-4]):[0-5]\d)$"
+)
 DAY_PATTERN = rf"^{YEAR_PATTERN}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 _When = TypeVar("_When", date, datetime)
@@ -49,7 +51,9 @@ def _rfc3339(value: object) -> object:
 
 
 Instant = Annotated[
-    AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(within_years),
+    AwareDatetime,
+    BeforeValidator(_rfc3339),
+    AfterValidator(within_years),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
 ]
 """A moment with its time zone, written as RFC 3339 text (never a bare number), in the years 1970 to 2199."""
@@ -65,7 +69,9 @@ def _iso_day(value: object) -> object:
 
 
 Day = Annotated[
-    date, BeforeValidator(_iso_day), AfterValidator(within_years),
+    date,
+    BeforeValidator(_iso_day),
+    AfterValidator(within_years),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
 ]
 """A calendar day written YYYY-MM-DD (never a bare number), in the years 1970 to 2199."""
@@ -75,8 +81,11 @@ def places(max_digits: int, decimal_places: int) -> Any:
     """A decimal's digits, enforced and declared: `multipleOf` for a JSON number, a `pattern` for text (sign not included)."""
     whole = max_digits - decimal_places
     text = rf"^-?\d{{1,{whole}}}(\.\d{{1,{decimal_places}}})?$"
-    return Field(max_digits=max_digits, decimal_places=decimal_places,
-                 json_schema_extra={"multipleOf": float(Decimal(1).scaleb(-decimal_places)), "pattern": text})
+    return Field(
+        max_digits=max_digits,
+        decimal_places=decimal_places,
+        json_schema_extra={"multipleOf": float(Decimal(1).scaleb(-decimal_places)), "pattern": text},
+    )
 
 
 class Input(BaseModel):

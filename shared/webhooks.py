@@ -33,7 +33,7 @@ def secret_key(secret: bytes | str) -> bytes:
         raise ValueError("the webhook secret is empty")
     if raw.startswith(SECRET_PREFIX.encode()):
         try:
-            key = base64.b64decode(raw[len(SECRET_PREFIX):], validate=True)
+            key = base64.b64decode(raw[len(SECRET_PREFIX) :], validate=True)
         except binascii.Error as exc:
             raise ValueError("a whsec_ secret must carry valid base64 after the prefix") from exc
         if not key:
@@ -84,7 +84,9 @@ def verify(
     try:
         timestamp = int(stamp)
     except ValueError:
-        raise WebhookVerificationError(f"invalid {TIMESTAMP_HEADER} header: {stamp!r} is not a Unix time in seconds") from None
+        raise WebhookVerificationError(
+            f"invalid {TIMESTAMP_HEADER} header: {stamp!r} is not a Unix time in seconds"
+        ) from None
     current = int(time.time()) if now is None else int(now)
     if current - timestamp > tolerance_seconds:
         raise WebhookVerificationError(

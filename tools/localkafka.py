@@ -101,7 +101,7 @@ async def _metadata_ready(bootstrap: str, timeout_s: float) -> bool:
         return bool(info.get("brokers"))
     except KafkaToolError:
         raise
-    except Exception:
+    except Exception:  # noqa: BLE001 - a broker that does not answer is not up, whatever the error
         return False
     finally:
         with contextlib.suppress(Exception):

@@ -2,10 +2,9 @@
 
 from fastapi import FastAPI
 
+from services.parts.adapters.tables import infra
 from services.parts.api import ROUTERS
-from services.parts.db import infra
 from services.parts.handlers import HANDLERS
-from services.parts.problems import install_domain_errors
 from services.parts.settings import PartsSettings
 from shared.contracts.parts import TOPIC
 from shared.runtime import Runtime, build_app
@@ -16,5 +15,4 @@ def create_app(settings: PartsSettings | None = None) -> FastAPI:
     settings = settings or PartsSettings()
     runtime = Runtime(settings, infra, publishes=[TOPIC], handlers=HANDLERS)
     app = build_app(runtime, title="Pitwall parts", routers=ROUTERS)
-    install_domain_errors(app)
     return app

@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Literal
+
+from shared.errors import Conflict, Invalid, NotFound, not_found
 
 ZERO = Decimal(0)
 QUANTITY_PLACES = 3
@@ -58,34 +60,42 @@ class RequestStatus(StrEnum):
     ISSUED = "issued"
 
 
-class DomainError(Exception):
-    """A rule of the parts counter was broken; `kind` says whether the input or the state is at fault."""
+class InvalidQuantity(Invalid):
+    """A quantity no stock change may carry."""
 
-    kind: ClassVar[Literal["invalid", "conflict"]] = "invalid"
-    code: ClassVar[str] = "invalid"
-
-    def __init__(self, detail: str, **facts: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.facts = facts
+    type_ = "/problems/invalid-quantity"
 
 
-class InvalidQuantity(DomainError):
-    code = "invalid-quantity"
+class NotEnoughReserved(Conflict):
+    """More asked of a line than is reserved for it."""
+
+    type_ = "/problems/not-enough-reserved"
 
 
-class NotEnoughReserved(DomainError):
-    kind = "conflict"
-    code = "not-enough-reserved"
+class NotEnoughIssued(Conflict):
+    """More returned on a line than was issued on it."""
+
+    type_ = "/problems/not-enough-issued"
 
 
-class NotEnoughIssued(DomainError):
-    kind = "conflict"
-    code = "not-enough-issued"
+class InvalidSupersession(Invalid):
+    """A replacement of a part number the catalogue cannot take."""
+
+    type_ = "/problems/invalid-supersession"
 
 
-class InvalidSupersession(DomainError):
-    code = "invalid-supersession"
+def unknown_part(part_number: str, chain: list[str]) -> NotFound:
+    """A part number the catalogue does not serve; names its replacement when one exists."""
+    if chain:
+        return NotFound(
+            f"part {part_number!r} was superseded by {chain[-1]!r}; use {chain[-1]!r}",
+            type_="/problems/part-superseded",
+            title="Part superseded",
+            part_number=part_number,
+            superseded_by=chain[-1],
+            supersession_chain=chain,
+        )
+    return not_found("part", part_number, part_number=part_number)
 
 
 def plain(value: Decimal) -> Decimal:
@@ -93,12 +103,16 @@ def plain(value: Decimal) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def check_quantity(quantity: Decimal, unit: Unit | None, *, what: str = "quantity", allow_zero: bool = False) -> Decimal:
+def check_quantity(
+    quantity: Decimal, unit: Unit | None, *, what: str = "quantity", allow_zero: bool = False
+) -> Decimal:
     """A quantity that is positive (or zero when allowed), at most 3 decimals, whole for pieces (unit None: not known)."""
     if not quantity.is_finite():
         raise InvalidQuantity(f"{what} must be a number", quantity=str(quantity))
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        raise InvalidQuantity(f"{what} must be {'zero or more' if allow_zero else 'more than zero'}, got {plain(quantity)}")
+        raise InvalidQuantity(
+            f"{what} must be {'zero or more' if allow_zero else 'more than zero'}, got {plain(quantity)}"
+        )
     if unit is Unit.PIECE and quantity != quantity.to_integral_value():
         raise InvalidQuantity(f"{what} must be a whole number of pieces, got {plain(quantity)}")
     if quantity > MAX_QUANTITY:
@@ -189,7 +203,8 @@ class LineState:
         if quantity > self.reserved:
             raise NotEnoughReserved(
                 f"line {self.request_line_id} has {plain(self.reserved)} reserved; cannot issue {plain(quantity)}",
-                request_line_id=self.request_line_id, reserved=str(plain(self.reserved)),
+                request_line_id=self.request_line_id,
+                reserved=str(plain(self.reserved)),
             )
 
     def first_pick(self, quantity: Decimal, *, from_backorder: bool) -> bool:
@@ -204,7 +219,8 @@ class LineState:
         if quantity > returnable:
             raise NotEnoughIssued(
                 f"line {self.request_line_id} has {plain(returnable)} issued and not returned; cannot return {plain(quantity)}",
-                request_line_id=self.request_line_id, returnable=str(plain(returnable)),
+                request_line_id=self.request_line_id,
+                returnable=str(plain(returnable)),
             )
 
 
@@ -223,7 +239,9 @@ def reorder_transition(was_below: bool, available: Decimal, reorder_point: Decim
     return None
 
 
-def suggested_order(available: Decimal, reorder_point: Decimal, reorder_quantity: Decimal, backordered: Decimal) -> Decimal:
+def suggested_order(
+    available: Decimal, reorder_point: Decimal, reorder_quantity: Decimal, backordered: Decimal
+) -> Decimal:
     """What to order: enough to cover the backorders and, when below the point, at least the reorder quantity."""
     top_up = max(reorder_quantity, reorder_point - available) if available < reorder_point else ZERO
     return plain(top_up + backordered)

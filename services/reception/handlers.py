@@ -10,7 +10,14 @@ from services.reception.warranty.handlers import on_clocking_adjusted, on_job_cl
 from shared.contracts.base import Event
 from shared.contracts.parts import PartsIssued, PartsReturned
 from shared.contracts.workshop import (
-    ClockingAdjusted, JobClockedOff, JobClockedOn, JobCompleted, JobPaused, JobResumed, QcFailed, QcPassed,
+    ClockingAdjusted,
+    JobClockedOff,
+    JobClockedOn,
+    JobCompleted,
+    JobPaused,
+    JobResumed,
+    QcFailed,
+    QcPassed,
 )
 from shared.uow import UnitOfWork
 
@@ -43,18 +50,36 @@ async def on_parts_issued(uow: UnitOfWork, event: PartsIssued) -> None:
     """Parts issued to an RO become its parts lines."""
     for line in event.lines:
         await workshop_facts.parts_moved(
-            uow, event.site_id, event.repair_order_id, request_id=event.request_id, request_line_id=line.request_line_id,
-            job_id=event.job_id, part_number=line.part_number, quantity=line.quantity, unit_cost=line.unit_cost,
-            unit_price=line.unit_price, returned=False, at=event.occurred_at,
+            uow,
+            event.site_id,
+            event.repair_order_id,
+            request_id=event.request_id,
+            request_line_id=line.request_line_id,
+            job_id=event.job_id,
+            part_number=line.part_number,
+            quantity=line.quantity,
+            unit_cost=line.unit_cost,
+            unit_price=line.unit_price,
+            returned=False,
+            at=event.occurred_at,
         )
 
 
 async def on_parts_returned(uow: UnitOfWork, event: PartsReturned) -> None:
     """Parts returned from an RO reduce its parts lines."""
     await workshop_facts.parts_moved(
-        uow, event.site_id, event.repair_order_id, request_id=event.request_id, request_line_id=f"return:{event.part_number}",
-        job_id=event.job_id, part_number=event.part_number, quantity=event.quantity, unit_cost=event.unit_cost,
-        unit_price=event.unit_price, returned=True, at=event.occurred_at,
+        uow,
+        event.site_id,
+        event.repair_order_id,
+        request_id=event.request_id,
+        request_line_id=f"return:{event.part_number}",
+        job_id=event.job_id,
+        part_number=event.part_number,
+        quantity=event.quantity,
+        unit_cost=event.unit_cost,
+        unit_price=event.unit_price,
+        returned=True,
+        at=event.occurred_at,
     )
 
 

@@ -52,8 +52,12 @@ class InProcessRecalls:
     def __init__(self, campaigns: Mapping[str, list[Mapping[str, str]]], delay_seconds: float = 0.0) -> None:
         self._campaigns = {
             key.strip().upper(): [
-                Campaign(str(c["number"]), str(c.get("title", "")), c.get("op_code") or None,
-                         Decimal(str(c["sold_hours"])) if c.get("sold_hours") is not None else None)
+                Campaign(
+                    str(c["number"]),
+                    str(c.get("title", "")),
+                    c.get("op_code") or None,
+                    Decimal(str(c["sold_hours"])) if c.get("sold_hours") is not None else None,
+                )
                 for c in found
             ]
             for key, found in campaigns.items()
@@ -61,7 +65,9 @@ class InProcessRecalls:
         self._delay = delay_seconds
 
     @classmethod
-    def from_settings(cls, campaigns: Mapping[str, list[Mapping[str, str]]], file: Path | None, delay_seconds: float) -> InProcessRecalls:
+    def from_settings(
+        cls, campaigns: Mapping[str, list[Mapping[str, str]]], file: Path | None, delay_seconds: float
+    ) -> InProcessRecalls:
         """Campaigns from the settings, plus those of a JSON file when given."""
         merged = {k: list(v) for k, v in campaigns.items()}
         if file is not None:

@@ -58,17 +58,26 @@ class ReceptionSettings(ServiceSettings):
     def oem_profile(self, site_id: str) -> OemProfile:
         """The OEM integration of a site: the default profile with the site's overrides."""
         base = OemProfile(
-            base_url=self.oem_base_url, api_key=self.oem_api_key, webhook_secret=self.oem_webhook_secret,
-            dealer_code=self.oem_dealer_code or site_id, claim_per=self.oem_claim_per,
+            base_url=self.oem_base_url,
+            api_key=self.oem_api_key,
+            webhook_secret=self.oem_webhook_secret,
+            dealer_code=self.oem_dealer_code or site_id,
+            claim_per=self.oem_claim_per,
             submission_deadline_days=self.oem_submission_deadline_days,
-            authorisation_required_above=self.oem_authorisation_required_above, currency=self.oem_currency,
-            auto_submit=self.oem_auto_submit, causal_part_waiver=self.oem_causal_part_waiver,
+            authorisation_required_above=self.oem_authorisation_required_above,
+            currency=self.oem_currency,
+            auto_submit=self.oem_auto_submit,
+            causal_part_waiver=self.oem_causal_part_waiver,
         )
         override = self.oem_sites.get(site_id)
         if override is None:
             return base
         # an explicit null limit means "no authorisation needed"; other nulls keep the default
-        changes = {k: v for k, v in override.model_dump(exclude_unset=True).items() if v is not None or k == "authorisation_required_above"}
+        changes = {
+            k: v
+            for k, v in override.model_dump(exclude_unset=True).items()
+            if v is not None or k == "authorisation_required_above"
+        }
         return base.model_copy(update=changes)
 
     def webhook_secrets(self) -> list[SecretStr]:

@@ -1,8 +1,8 @@
 """Generates the AsyncAPI 3.1 document from the event models: who sends and who receives each message, with an example.
 
-    python -m shared.contracts.asyncapi            # print it
-    python -m shared.contracts.asyncapi --write    # write shared/contracts/asyncapi.yaml
-    python -m shared.contracts.asyncapi --check    # exit 1 if the committed document is stale
+python -m shared.contracts.asyncapi            # print it
+python -m shared.contracts.asyncapi --write    # write shared/contracts/asyncapi.yaml
+python -m shared.contracts.asyncapi --check    # exit 1 if the committed document is stale
 """
 
 from __future__ import annotations
@@ -29,7 +29,16 @@ DOCUMENT = Path(__file__).with_name("asyncapi.yaml")
 def _headers(event_class: type[Event]) -> dict[str, Any]:
     return {
         "type": "object",
-        "required": ["ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_siteid", "ce_subject", "ce_sequence"],
+        "required": [
+            "ce_specversion",
+            "ce_id",
+            "ce_source",
+            "ce_type",
+            "ce_time",
+            "ce_siteid",
+            "ce_subject",
+            "ce_sequence",
+        ],
         "properties": {
             "ce_specversion": {"type": "string", "const": "1.0"},
             "ce_id": {"type": "string", "description": "Unique per event, stable across retries (dedupe key)"},
@@ -38,7 +47,10 @@ def _headers(event_class: type[Event]) -> dict[str, Any]:
             "ce_time": {"type": "string", "format": "date-time", "description": "When it happened (device time)"},
             "ce_subject": {"type": "string", "description": f"{event_class.aggregate}/<id>"},
             "ce_siteid": {"type": "string", "description": "The site; also the Kafka key"},
-            "ce_sequence": {"type": "string", "description": f"Position in the {event_class.aggregate}'s own event sequence"},
+            "ce_sequence": {
+                "type": "string",
+                "description": f"Position in the {event_class.aggregate}'s own event sequence",
+            },
             "content-type": {"type": "string", "const": "application/json"},
         },
     }
@@ -54,17 +66,29 @@ def _message(c: type[Event]) -> dict[str, Any]:
         "headers": _headers(c),
         "payload": {"$ref": f"#/components/schemas/{c.__name__}"},
         "bindings": {"kafka": {"key": {"type": "string", "description": "site id"}, "bindingVersion": "0.5.0"}},
-        "examples": [{"name": c.__name__, "summary": f"{c.__name__} at one site", "headers": _example_headers(instance),
-                      "payload": instance.model_dump(mode="json")}],
+        "examples": [
+            {
+                "name": c.__name__,
+                "summary": f"{c.__name__} at one site",
+                "headers": _example_headers(instance),
+                "payload": instance.model_dump(mode="json"),
+            }
+        ],
     }
 
 
 def _example_headers(instance: Event) -> dict[str, str]:
     """The Kafka headers the outbox relay would send with the example (a fixed id instead of a random one)."""
     publisher, aggregate_id = PUBLISHERS[instance.topic], instance.aggregate_id()
-    cloud_event = CloudEvent(id=str(uuid.uuid5(uuid.NAMESPACE_URL, instance.type)), source=f"/pitwall/{publisher}/sites/{instance.site_id}",
-                             type=instance.type, time=instance.occurred_at, subject=f"{instance.aggregate}/{aggregate_id}",
-                             site_id=instance.site_id, sequence=1)
+    cloud_event = CloudEvent(
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, instance.type)),
+        source=f"/pitwall/{publisher}/sites/{instance.site_id}",
+        type=instance.type,
+        time=instance.occurred_at,
+        subject=f"{instance.aggregate}/{aggregate_id}",
+        site_id=instance.site_id,
+        sequence=1,
+    )
     return {name: value.decode() for name, value in cloud_event.to_headers()}
 
 
@@ -102,8 +126,10 @@ def build() -> dict[str, Any]:
         channel: {
             "address": topic,
             "description": f"Every {channel} event; published by the {PUBLISHERS[topic]} service. Kafka key = site id; CloudEvents "
-                           "binary mode.",
-            "messages": {c.__name__: {"$ref": f"#/components/messages/{c.__name__}"} for c in classes if c.topic == topic},
+            "binary mode.",
+            "messages": {
+                c.__name__: {"$ref": f"#/components/messages/{c.__name__}"} for c in classes if c.topic == topic
+            },
         }
         for channel, topic in TOPICS.items()
     }
@@ -132,7 +158,7 @@ def build() -> dict[str, Any]:
 
 def render() -> str:
     """The document as YAML text."""
-    return yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=120)
+    return str(yaml.safe_dump(build(), sort_keys=False, allow_unicode=True, width=120))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from tests.kit import eventually
-from tests.oem_simulator.support import ADMIN, OEM, claim, receiver_server, received, simulator, submit
+from tests.oem_simulator.support import ADMIN, OEM, claim, received, receiver_server, simulator, submit
 
 
 async def test_a_valid_claim_is_accepted_then_paid_by_signed_webhooks() -> None:

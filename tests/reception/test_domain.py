@@ -8,11 +8,20 @@ from decimal import Decimal
 import pytest
 
 from services.reception.domain import comeback, money
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
-from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, require_line, settle
+from services.reception.domain.repair_order import (
+    LineFacts,
+    LineStatus,
+    QcFacts,
+    RoAction,
+    RoState,
+    require,
+    require_line,
+    settle,
+)
 from services.reception.domain.slots import Lane, Schedule, free_slots, require_room
 from services.reception.domain.vin import check_digit, vin_problem
 from shared.contracts.reception import PayType
+from shared.errors import Conflict, IllegalTransition, Invalid
 
 T0 = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
 
@@ -129,11 +138,11 @@ def test_slots_run_from_opening_in_the_site_time_zone() -> None:
     starts = SHANGHAI.slots_on(date(2026, 3, 2))  # a Monday
     assert starts[0] == datetime(2026, 3, 2, 0, 30, tzinfo=UTC) and len(starts) == 19
     assert SHANGHAI.slot(datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI.zone))[1] == datetime(2026, 3, 2, 1, 30, tzinfo=UTC)
-    with pytest.raises(InvalidInput, match="not a slot start"):
+    with pytest.raises(Invalid, match="not a slot start"):
         SHANGHAI.slot(datetime(2026, 3, 2, 9, 10, tzinfo=SHANGHAI.zone))
-    with pytest.raises(InvalidInput, match="closed on Wednesday"):
+    with pytest.raises(Invalid, match="closed on Wednesday"):
         SHANGHAI.slot(datetime(2026, 3, 4, 9, 0, tzinfo=SHANGHAI.zone))
-    with pytest.raises(InvalidInput, match="not a slot start"):
+    with pytest.raises(Invalid, match="not a slot start"):
         SHANGHAI.slot(datetime(2026, 3, 2, 17, 45, tzinfo=SHANGHAI.zone))
 
 

@@ -18,15 +18,16 @@ import uvicorn
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
+from services.reception.adapters.tables import infra
 from services.reception.app import create_app as reception_app
-from services.reception.db import infra
 from services.reception.handlers import HANDLERS
 from services.reception.settings import ReceptionSettings
 from shared import webhooks
+from shared.contracts import parts as pc
+from shared.contracts import workshop as wc
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
 from shared.migrations import upgrade_to_head
-from shared.contracts import parts as pc, workshop as wc
 from tests.kit import auth, eventually, publish
 from tests.reception.helpers import Desk, approve_all, iso, line, new_vin, state_is
 from tools.oem_simulator.app import create_app as simulator_app

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from services.reception.domain.errors import InvalidInput
 from services.reception.settings import ReceptionSettings
 from services.reception.warranty.domain.correction import PartLine, corrected
 from services.reception.warranty.domain.rules import ClaimContent, OemRules, Sublet, problems
 from services.reception.warranty.oem import claim_document
+from shared.errors import Invalid
 from tests.warranty.test_domain import RULES, claim
 
 TODAY = date(2026, 3, 5)
@@ -25,7 +25,7 @@ def labour_only(**overrides: Any) -> ClaimContent:
 
 
 def refusal(content: ClaimContent, changes: dict[str, Any], rules: OemRules = RULES) -> tuple[str, str]:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(Invalid) as caught:
         corrected(content, changes, rules)
     [problem] = caught.value.extensions["problems"]
     assert problem["message"] == caught.value.detail

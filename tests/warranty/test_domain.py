@@ -113,7 +113,7 @@ def test_the_reception_migrations_hold_the_warranty_tables(tmp_path: object) -> 
     from alembic.migration import MigrationContext
     from sqlalchemy import create_engine
 
-    from services.reception.db import metadata
+    from services.reception.adapters.tables import metadata
     from shared.migrations import alembic_config
 
     url = f"sqlite:///{tmp_path}/m.db"

@@ -12,7 +12,18 @@ from typing import Any
 from shared.contracts import warranty as wy
 from tests.kit import EventTap, eventually, new_site
 from tests.reception.helpers import Desk
-from tests.warranty.support import ADMIN, OEM_PATH, Stack, claim_status, claims_of, clerk, ok, signed, stack, warranty_ro
+from tests.warranty.support import (
+    ADMIN,
+    OEM_PATH,
+    Stack,
+    claim_status,
+    claims_of,
+    clerk,
+    ok,
+    signed,
+    stack,
+    warranty_ro,
+)
 from tests.warranty.test_lifecycle import complete
 
 OTHER_SECRET = "whsec_YW5vdGhlci1vZW0tc2VjcmV0LWZvci10ZXN0cw=="

@@ -6,15 +6,15 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
 
-from services.workshop.db import metadata
+from services.workshop.adapters.tables import metadata
 from services.workshop.domain.clock import (
+    OpeningDay,
     OpenJobClock,
     OpenShift,
-    OpeningDay,
     StalePolicy,
     crossing_time,
     default_shift_end,
@@ -22,10 +22,17 @@ from services.workshop.domain.clock import (
     pin_matches,
     stale_conditions,
 )
-from services.workshop.domain.dispatch import BayView, TechnicianView, TechState, dispatch_refusals, rank_bays, rank_technicians
-from services.workshop.domain.errors import IllegalTransition
+from services.workshop.domain.dispatch import (
+    BayView,
+    TechnicianView,
+    TechState,
+    dispatch_refusals,
+    rank_bays,
+    rank_technicians,
+)
 from services.workshop.domain.jobs import JobStatus, Step, require_step
 from shared.contracts.workshop import BayStatus, StaleClockKind
+from shared.errors import IllegalTransition
 from shared.migrations import alembic_config
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import SecretStr
 
+from shared.errors import NotFound
 from shared.problems import ProblemError, not_found
 from tools.oem_simulator.engine import Simulator
 from tools.oem_simulator.rules import vin_problem
@@ -21,9 +22,9 @@ from tools.oem_simulator.schemas import (
     FaultMode,
     FaultsRead,
     FaultsUpdate,
-    ReceivedRead,
     Reason,
     RecallsRead,
+    ReceivedRead,
 )
 
 router = APIRouter(tags=["oem"])
@@ -107,7 +108,7 @@ async def read_claim(claim_id: str, request: Request, simulator: Simulator = Dep
     """Where a claim stands (the polling fallback to webhooks)."""
     try:
         found = simulator.read(claim_id)
-    except ProblemError:
+    except NotFound:
         simulator.record("claim_status", claim_id, None, "not_found", 404)
         raise
     simulator.record("claim_status", claim_id, found.vin, "ok", 200)

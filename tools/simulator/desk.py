@@ -192,7 +192,7 @@ class Desk:
 
     def found_work(self, job: Job, op: Operation, declined: bool, delay: int) -> None:
         """The technician found more work: the advisor adds a line and calls the customer."""
-        now, ro = self.day.agenda.now, job.ro
+        now = self.day.agenda.now
         advisor = self.advisors[0]
         self.day.agenda.at(now + timedelta(minutes=5), "add line", lambda: self._add_found_line(job, op, declined, delay, advisor))
 

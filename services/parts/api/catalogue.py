@@ -5,11 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.parts import store, views
-from services.parts.api.common import READ, WRITE, actor, reading
-from services.parts.db import Part
-from services.parts.problems import unknown_part
-from services.parts.schemas import MovementRead, PartCreate, PartRead, PartUpdate, SupersessionCreate, SupersessionRead
+from services.parts.adapters import store, views
+from services.parts.adapters.tables import Part
+from services.parts.api.deps import READ, WRITE, actor, reading
+from services.parts.api.schemas import (
+    MovementRead,
+    PartCreate,
+    PartRead,
+    PartUpdate,
+    SupersessionCreate,
+    SupersessionRead,
+)
+from services.parts.domain import unknown_part
 from services.parts.usecases import catalogue
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
@@ -26,8 +33,9 @@ async def _part(session: AsyncSession, site_id: str, part_number: str) -> Part:
 
 
 @router.post("/sites/{site_id}/parts", status_code=201)
-async def create_part(site_id: str, body: PartCreate, request: Request, response: Response,
-                      principal: Principal = Depends(WRITE)) -> PartRead:
+async def create_part(
+    site_id: str, body: PartCreate, request: Request, response: Response, principal: Principal = Depends(WRITE)
+) -> PartRead:
     """Add a part to the site's catalogue."""
     principal.require_site(site_id)
     who = actor(request, principal, body.occurred_at)
@@ -41,9 +49,13 @@ async def create_part(site_id: str, body: PartCreate, request: Request, response
 
 
 @router.get("/sites/{site_id}/parts")
-async def list_parts(site_id: str, request: Request, page: PageParams = Depends(page_params),
-                     q: str | None = Query(None, max_length=100, description="part number or description contains"),
-                     principal: Principal = Depends(READ)) -> Page[PartRead]:
+async def list_parts(
+    site_id: str,
+    request: Request,
+    page: PageParams = Depends(page_params),
+    q: str | None = Query(None, max_length=100, description="part number or description contains"),
+    principal: Principal = Depends(READ),
+) -> Page[PartRead]:
     """The site's catalogue with stock figures."""
     principal.require_site(site_id)
     async with reading(request) as session:
@@ -51,8 +63,9 @@ async def list_parts(site_id: str, request: Request, page: PageParams = Depends(
 
 
 @router.get("/sites/{site_id}/parts/{part_number}")
-async def get_part(site_id: str, part_number: str, request: Request, response: Response,
-                   principal: Principal = Depends(READ)) -> PartRead:
+async def get_part(
+    site_id: str, part_number: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> PartRead:
     """A part with on hand, reserved, available and backordered; 404 names a superseding number."""
     principal.require_site(site_id)
     async with reading(request) as session:
@@ -63,8 +76,14 @@ async def get_part(site_id: str, part_number: str, request: Request, response: R
 
 
 @router.patch("/sites/{site_id}/parts/{part_number}")
-async def update_part(site_id: str, part_number: str, body: PartUpdate, request: Request, response: Response,
-                      principal: Principal = Depends(WRITE)) -> PartRead:
+async def update_part(
+    site_id: str,
+    part_number: str,
+    body: PartUpdate,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
+) -> PartRead:
     """Change description, prices, bin or reorder settings (If-Match honoured)."""
     principal.require_site(site_id)
     who = actor(request, principal, body.occurred_at)
@@ -80,22 +99,33 @@ async def update_part(site_id: str, part_number: str, body: PartUpdate, request:
 
 
 @router.put("/sites/{site_id}/parts/{part_number}/supersession")
-async def supersede(site_id: str, part_number: str, body: SupersessionCreate, request: Request,
-                    principal: Principal = Depends(WRITE)) -> SupersessionRead:
+async def supersede(
+    site_id: str, part_number: str, body: SupersessionCreate, request: Request, principal: Principal = Depends(WRITE)
+) -> SupersessionRead:
     """Record that another part replaces this number (it need not be in the catalogue any more)."""
     principal.require_site(site_id)
     who = actor(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         row = await catalogue.supersede(uow, site_id, part_number, body.superseded_by, who)
-        result = SupersessionRead(site_id=site_id, part_number=row.old_part_number, superseded_by=row.new_part_number,
-                                  recorded_by=row.recorded_by, recorded_at=row.recorded_at)
+        result = SupersessionRead(
+            site_id=site_id,
+            part_number=row.old_part_number,
+            superseded_by=row.new_part_number,
+            recorded_by=row.recorded_by,
+            recorded_at=row.recorded_at,
+        )
         await uow.commit(result)
     return result
 
 
 @router.get("/sites/{site_id}/parts/{part_number}/ledger")
-async def ledger(site_id: str, part_number: str, request: Request, page: PageParams = Depends(page_params),
-                 principal: Principal = Depends(READ)) -> Page[MovementRead]:
+async def ledger(
+    site_id: str,
+    part_number: str,
+    request: Request,
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
+) -> Page[MovementRead]:
     """Every stock movement of the part, oldest first, with the balance after each."""
     principal.require_site(site_id)
     async with reading(request) as session:

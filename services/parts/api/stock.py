@@ -7,10 +7,18 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
 
-from services.parts import views
-from services.parts.api.common import READ, WRITE, actor, reading
-from services.parts.db import Backorder, PartsRequest, Receipt, StockCount
-from services.parts.schemas import BackorderRead, BackorderUpdate, CountCreate, CountRead, ReceiptCreate, ReceiptRead, ReorderLine
+from services.parts.adapters import views
+from services.parts.adapters.tables import Backorder, PartsRequest, Receipt, StockCount
+from services.parts.api.deps import READ, WRITE, actor, reading
+from services.parts.api.schemas import (
+    BackorderRead,
+    BackorderUpdate,
+    CountCreate,
+    CountRead,
+    ReceiptCreate,
+    ReceiptRead,
+    ReorderLine,
+)
 from services.parts.usecases import stock
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
@@ -21,7 +29,9 @@ router = APIRouter(tags=["stock"])
 
 
 @router.post("/sites/{site_id}/receipts", status_code=201)
-async def receive(site_id: str, body: ReceiptCreate, request: Request, principal: Principal = Depends(WRITE)) -> ReceiptRead:
+async def receive(
+    site_id: str, body: ReceiptCreate, request: Request, principal: Principal = Depends(WRITE)
+) -> ReceiptRead:
     """Book a supplier delivery; it fills open backorders first come first served and issues them."""
     principal.require_site(site_id)
     who = actor(request, principal, body.occurred_at)
@@ -34,7 +44,9 @@ async def receive(site_id: str, body: ReceiptCreate, request: Request, principal
 
 
 @router.get("/sites/{site_id}/receipts/{receipt_id}")
-async def get_receipt(site_id: str, receipt_id: str, request: Request, principal: Principal = Depends(READ)) -> ReceiptRead:
+async def get_receipt(
+    site_id: str, receipt_id: str, request: Request, principal: Principal = Depends(READ)
+) -> ReceiptRead:
     """A delivery with the backorders it filled."""
     principal.require_site(site_id)
     async with reading(request) as session:
@@ -69,10 +81,14 @@ async def get_count(site_id: str, count_id: str, request: Request, principal: Pr
 
 
 @router.get("/sites/{site_id}/backorders")
-async def list_backorders(site_id: str, request: Request, page: PageParams = Depends(page_params),
-                          status: Literal["open", "filled"] | None = "open",
-                          part_number: str | None = Query(None, max_length=60),
-                          principal: Principal = Depends(READ)) -> Page[BackorderRead]:
+async def list_backorders(
+    site_id: str,
+    request: Request,
+    page: PageParams = Depends(page_params),
+    status: Literal["open", "filled"] | None = "open",
+    part_number: str | None = Query(None, max_length=60),
+    principal: Principal = Depends(READ),
+) -> Page[BackorderRead]:
     """The site's backorders in queue order (open ones by default)."""
     principal.require_site(site_id)
     async with reading(request) as session:
@@ -80,12 +96,17 @@ async def list_backorders(site_id: str, request: Request, page: PageParams = Dep
 
 
 @router.patch("/backorders/{backorder_id}")
-async def reschedule(backorder_id: str, body: BackorderUpdate, request: Request,
-                     principal: Principal = Depends(WRITE)) -> BackorderRead:
+async def reschedule(
+    backorder_id: str, body: BackorderUpdate, request: Request, principal: Principal = Depends(WRITE)
+) -> BackorderRead:
     """Record the supplier's expected date for an open backorder."""
     who = actor(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
-        backorder = (await uow.session.execute(select(Backorder).where(Backorder.backorder_id == backorder_id))).scalars().first()
+        backorder = (
+            (await uow.session.execute(select(Backorder).where(Backorder.backorder_id == backorder_id)))
+            .scalars()
+            .first()
+        )
         if backorder is None or not principal.may_see(backorder.site_id):
             raise not_found("backorder", backorder_id)
         parts_request = await uow.session.get(PartsRequest, backorder.request_id)
@@ -97,10 +118,13 @@ async def reschedule(backorder_id: str, body: BackorderUpdate, request: Request,
 
 
 @router.get("/sites/{site_id}/reorder-list")
-async def reorder_list(site_id: str, request: Request, page: PageParams = Depends(page_params),
-                       principal: Principal = Depends(READ)) -> Page[ReorderLine]:
+async def reorder_list(
+    site_id: str, request: Request, page: PageParams = Depends(page_params), principal: Principal = Depends(READ)
+) -> Page[ReorderLine]:
     """What to order: parts below their reorder point or with jobs waiting on backorders."""
     principal.require_site(site_id)
     async with reading(request) as session:
         lines = await views.reorder_list(session, site_id)
-    return Page(items=lines[page.offset:page.offset + page.limit], total=len(lines), limit=page.limit, offset=page.offset)
+    return Page(
+        items=lines[page.offset : page.offset + page.limit], total=len(lines), limit=page.limit, offset=page.offset
+    )

@@ -1,6 +1,6 @@
 """Alembic environment of the parts service."""
 
-from services.parts.db import metadata
+from services.parts.adapters.tables import metadata
 from shared.migrations import run_env
 
 run_env(metadata)

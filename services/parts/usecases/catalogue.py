@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from services.parts import domain, store
-from services.parts.db import Part, Supersession
-from services.parts.domain import Unit
-from services.parts.problems import unknown_part
-from services.parts.usecases.common import Actor, check_reorder
-from shared.outbox import utcnow
-from shared.problems import ProblemError
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Part, Supersession
+from services.parts.domain import Unit, unknown_part
+from services.parts.usecases.common import check_reorder
+from shared.clock import Actor, utcnow
+from shared.errors import Conflict
 from shared.uow import UnitOfWork
 
 
@@ -44,15 +44,27 @@ async def create_part(uow: UnitOfWork, site_id: str, new: NewPart, actor: Actor)
     """Add a part to the catalogue (optionally replacing an old number); 409 if it is there already."""
     session = uow.session
     if await store.get_part(session, site_id, new.part_number) is not None:
-        raise ProblemError(409, "Part exists", f"part {new.part_number!r} is already in the catalogue of {site_id}",
-                           type_="/problems/part-exists", part_number=new.part_number)
+        raise Conflict(
+            f"part {new.part_number!r} is already in the catalogue of {site_id}",
+            type_="/problems/part-exists",
+            title="Part exists",
+            part_number=new.part_number,
+        )
     settings = {"reorder_point": new.reorder_point, "reorder_quantity": new.reorder_quantity}
     _check_reorder_settings(new.unit, settings)
     now = utcnow()
     part = Part(
-        site_id=site_id, part_number=new.part_number, description=new.description, unit=new.unit, unit_cost=new.unit_cost,
-        unit_price=new.unit_price, bin_location=new.bin_location, lead_time_days=new.lead_time_days,
-        created_at=now, updated_at=now, **settings,
+        site_id=site_id,
+        part_number=new.part_number,
+        description=new.description,
+        unit=new.unit,
+        unit_cost=new.unit_cost,
+        unit_price=new.unit_price,
+        bin_location=new.bin_location,
+        lead_time_days=new.lead_time_days,
+        created_at=now,
+        updated_at=now,
+        **settings,
     )
     session.add(part)
     await _flush_or_conflict(uow, f"part {new.part_number!r} was just added by someone else")
@@ -81,8 +93,9 @@ async def supersede(uow: UnitOfWork, site_id: str, old: str, new: str, actor: Ac
     domain.check_supersession(old, new, [new, *await store.superseded_by(session, site_id, new)])
     row = await session.get(Supersession, (site_id, old))
     if row is None:
-        row = Supersession(site_id=site_id, old_part_number=old, new_part_number=new, recorded_by=actor.subject,
-                           recorded_at=utcnow())
+        row = Supersession(
+            site_id=site_id, old_part_number=old, new_part_number=new, recorded_by=actor.subject, recorded_at=utcnow()
+        )
         session.add(row)
     else:
         row.new_part_number, row.recorded_by, row.recorded_at = new, actor.subject, utcnow()
@@ -95,4 +108,4 @@ async def _flush_or_conflict(uow: UnitOfWork, detail: str) -> None:
     try:
         await uow.session.flush()
     except IntegrityError as exc:
-        raise ProblemError(409, "Conflict", detail, type_="/problems/concurrent-insert") from exc
+        raise Conflict(detail, type_="/problems/concurrent-insert") from exc

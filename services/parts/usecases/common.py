@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from services.parts import domain, store
-from services.parts.db import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Backorder, Part, PartsRequest, RequestLine, Reservation, StockMovement
 from services.parts.domain import BackorderStatus, MovementKind, ReservationKind
+from shared.clock import Actor, new_id, utcnow
 from shared.contracts.parts import (
     BackorderFilled,
     IssuedLine,
@@ -19,16 +20,7 @@ from shared.contracts.parts import (
     PartsBackordered,
     PartsIssued,
 )
-from shared.outbox import utcnow
 from shared.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it and when it happened (device time)."""
-
-    subject: str
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -50,24 +42,31 @@ class _Issued:
     lines: list[IssuedLine] = field(default_factory=list)
 
 
-def new_id() -> str:
-    """A fresh identifier."""
-    return uuid.uuid4().hex
-
-
 def movement(part: Part, kind: MovementKind, quantity: Decimal, actor: Actor, **refs: object) -> StockMovement:
     """A stock ledger row for the part."""
     return StockMovement(
-        site_id=part.site_id, part_number=part.part_number, kind=kind, quantity=quantity, recorded_by=actor.subject,
-        occurred_at=actor.at, recorded_at=utcnow(), **refs,  # type: ignore[arg-type]
+        site_id=part.site_id,
+        part_number=part.part_number,
+        kind=kind,
+        quantity=quantity,
+        recorded_by=actor.subject,
+        occurred_at=actor.at,
+        recorded_at=utcnow(),
+        **refs,  # type: ignore[arg-type]
     )
 
 
 def reservation(line: RequestLine, site_id: str, kind: ReservationKind, quantity: Decimal, at: datetime) -> Reservation:
     """A reservation ledger row for the line."""
     return Reservation(
-        site_id=site_id, part_number=line.part_number, request_id=line.request_id, request_line_id=line.request_line_id,
-        kind=kind, quantity=quantity, occurred_at=at, recorded_at=utcnow(),
+        site_id=site_id,
+        part_number=line.part_number,
+        request_id=line.request_id,
+        request_line_id=line.request_line_id,
+        kind=kind,
+        quantity=quantity,
+        occurred_at=at,
+        recorded_at=utcnow(),
     )
 
 
@@ -79,25 +78,51 @@ def expected_at(part: Part | None, at: datetime) -> datetime | None:
 
 
 async def backorder(
-    uow: UnitOfWork, request: PartsRequest, line: RequestLine, quantity: Decimal, at: datetime, *,
-    expected: datetime | None, queued_at: datetime | None = None, continues: str | None = None,
+    uow: UnitOfWork,
+    request: PartsRequest,
+    line: RequestLine,
+    quantity: Decimal,
+    at: datetime,
+    *,
+    expected: datetime | None,
+    queued_at: datetime | None = None,
+    continues: str | None = None,
 ) -> Backorder:
     """Queue what a line is short and publish PartsBackordered."""
     row = Backorder(
-        backorder_id=new_id(), site_id=request.site_id, part_number=line.part_number, request_id=request.request_id,
-        request_line_id=line.request_line_id, quantity=quantity, status=BackorderStatus.OPEN,
-        queued_at=queued_at or request.requested_at, expected_at=expected, created_at=utcnow(),
+        backorder_id=new_id(),
+        site_id=request.site_id,
+        part_number=line.part_number,
+        request_id=request.request_id,
+        request_line_id=line.request_line_id,
+        quantity=quantity,
+        status=BackorderStatus.OPEN,
+        queued_at=queued_at or request.requested_at,
+        expected_at=expected,
+        created_at=utcnow(),
     )
     uow.session.add(row)
-    await uow.publish(PartsBackordered(
-        site_id=request.site_id, occurred_at=at, request_id=request.request_id, backorder_id=row.backorder_id,
-        request_line_id=line.request_line_id, repair_order_id=request.repair_order_id, job_id=request.job_id,
-        part_number=line.part_number, quantity=quantity, expected_at=expected, continues_backorder_id=continues,
-    ))
+    await uow.publish(
+        PartsBackordered(
+            site_id=request.site_id,
+            occurred_at=at,
+            request_id=request.request_id,
+            backorder_id=row.backorder_id,
+            request_line_id=line.request_line_id,
+            repair_order_id=request.repair_order_id,
+            job_id=request.job_id,
+            part_number=line.part_number,
+            quantity=quantity,
+            expected_at=expected,
+            continues_backorder_id=continues,
+        )
+    )
     return row
 
 
-async def fill_backorders(uow: UnitOfWork, part: Part, actor: Actor, *, receipt_id: str | None = None) -> list[FillDone]:
+async def fill_backorders(
+    uow: UnitOfWork, part: Part, actor: Actor, *, receipt_id: str | None = None
+) -> list[FillDone]:
     """Give available stock to the part's open backorders, first come first served, and issue it to their jobs.
 
     The caller holds the part's lock and the locks of every request waiting for it.
@@ -116,29 +141,69 @@ async def fill_backorders(uow: UnitOfWork, part: Part, actor: Actor, *, receipt_
         assert request is not None and line is not None
         at = max(actor.at, request.requested_at)
         row.status, row.filled_quantity, row.filled_at = BackorderStatus.FILLED, fill.filled, at
-        session.add(movement(part, MovementKind.ISSUE, -fill.filled, Actor(actor.subject, at), unit_cost=part.unit_cost,
-                             unit_price=part.unit_price, request_id=row.request_id, request_line_id=row.request_line_id,
-                             backorder_id=row.backorder_id, receipt_id=receipt_id))
+        session.add(
+            movement(
+                part,
+                MovementKind.ISSUE,
+                -fill.filled,
+                Actor(actor.subject, at),
+                unit_cost=part.unit_cost,
+                unit_price=part.unit_price,
+                request_id=row.request_id,
+                request_line_id=row.request_line_id,
+                backorder_id=row.backorder_id,
+                receipt_id=receipt_id,
+            )
+        )
         if line.first_pick_from_stock is None:
             line.first_pick_from_stock = False
         remainder = None
         if fill.remainder > 0:
-            remainder = await backorder(uow, request, line, fill.remainder, at, expected=row.expected_at,
-                                        queued_at=row.queued_at, continues=row.backorder_id)
+            remainder = await backorder(
+                uow,
+                request,
+                line,
+                fill.remainder,
+                at,
+                expected=row.expected_at,
+                queued_at=row.queued_at,
+                continues=row.backorder_id,
+            )
             row.continued_by = remainder.backorder_id
-        await uow.publish(BackorderFilled(
-            site_id=part.site_id, occurred_at=at, request_id=row.request_id, backorder_id=row.backorder_id,
-            part_number=part.part_number, quantity=fill.filled, request_line_id=row.request_line_id,
-            remainder_backorder_id=remainder.backorder_id if remainder else None,
-        ))
+        await uow.publish(
+            BackorderFilled(
+                site_id=part.site_id,
+                occurred_at=at,
+                request_id=row.request_id,
+                backorder_id=row.backorder_id,
+                part_number=part.part_number,
+                quantity=fill.filled,
+                request_line_id=row.request_line_id,
+                remainder_backorder_id=remainder.backorder_id if remainder else None,
+            )
+        )
         entry = issued.setdefault(request.request_id, _Issued(request, at))
-        entry.lines.append(IssuedLine(
-            request_line_id=line.request_line_id, part_number=part.part_number, quantity=fill.filled,
-            unit_cost=part.unit_cost, unit_price=part.unit_price, from_stock_at_first_pick=bool(line.first_pick_from_stock),
-            backorder_id=row.backorder_id,
-        ))
-        done.append(FillDone(row.backorder_id, row.request_id, row.request_line_id, part.part_number, fill.filled,
-                             remainder.backorder_id if remainder else None))
+        entry.lines.append(
+            IssuedLine(
+                request_line_id=line.request_line_id,
+                part_number=part.part_number,
+                quantity=fill.filled,
+                unit_cost=part.unit_cost,
+                unit_price=part.unit_price,
+                from_stock_at_first_pick=bool(line.first_pick_from_stock),
+                backorder_id=row.backorder_id,
+            )
+        )
+        done.append(
+            FillDone(
+                row.backorder_id,
+                row.request_id,
+                row.request_line_id,
+                part.part_number,
+                fill.filled,
+                remainder.backorder_id if remainder else None,
+            )
+        )
     for entry in issued.values():
         await publish_issued(uow, entry.request, entry.lines, entry.at)
     return done
@@ -150,10 +215,17 @@ async def publish_issued(uow: UnitOfWork, request: PartsRequest, lines: list[Iss
     complete = domain.request_status(state for _, state in states.values()) is domain.RequestStatus.ISSUED
     if complete and request.fully_issued_at is None:
         request.fully_issued_at = at
-    await uow.publish(PartsIssued(
-        site_id=request.site_id, occurred_at=at, request_id=request.request_id, repair_order_id=request.repair_order_id,
-        job_id=request.job_id, lines=lines, request_fully_issued=complete,
-    ))
+    await uow.publish(
+        PartsIssued(
+            site_id=request.site_id,
+            occurred_at=at,
+            request_id=request.request_id,
+            repair_order_id=request.repair_order_id,
+            job_id=request.job_id,
+            lines=lines,
+            request_fully_issued=complete,
+        )
+    )
     return complete
 
 
@@ -164,16 +236,27 @@ async def check_reorder(uow: UnitOfWork, parts: Iterable[Part], at: datetime) ->
         crossing = domain.reorder_transition(part.below_reorder_point, figures.available, part.reorder_point)
         if crossing == "below":
             part.below_reorder_point = True
-            await uow.publish(PartBelowReorderPoint(
-                site_id=part.site_id, occurred_at=at, part_number=part.part_number, available=figures.available,
-                reorder_point=part.reorder_point, reorder_quantity=part.reorder_quantity,
-            ))
+            await uow.publish(
+                PartBelowReorderPoint(
+                    site_id=part.site_id,
+                    occurred_at=at,
+                    part_number=part.part_number,
+                    available=figures.available,
+                    reorder_point=part.reorder_point,
+                    reorder_quantity=part.reorder_quantity,
+                )
+            )
         elif crossing == "above":
             part.below_reorder_point = False
-            await uow.publish(PartBackAboveReorderPoint(
-                site_id=part.site_id, occurred_at=at, part_number=part.part_number, available=figures.available,
-                reorder_point=part.reorder_point,
-            ))
+            await uow.publish(
+                PartBackAboveReorderPoint(
+                    site_id=part.site_id,
+                    occurred_at=at,
+                    part_number=part.part_number,
+                    available=figures.available,
+                    reorder_point=part.reorder_point,
+                )
+            )
 
 
 async def lock_with_waiting_requests(

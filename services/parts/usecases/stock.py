@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from services.parts import domain, store
-from services.parts.db import Backorder, CountLine, Part, PartsRequest, Receipt, RequestLine, StockCount
-from services.parts.domain import BackorderStatus, MovementKind, ReservationKind, Unit
-from services.parts.problems import invalid, unknown_part
+from services.parts import domain
+from services.parts.adapters import store
+from services.parts.adapters.tables import Backorder, CountLine, Part, PartsRequest, Receipt, RequestLine, StockCount
+from services.parts.domain import BackorderStatus, MovementKind, ReservationKind, Unit, unknown_part
 from services.parts.usecases.common import (
     Actor,
     FillDone,
@@ -19,12 +19,11 @@ from services.parts.usecases.common import (
     fill_backorders,
     lock_with_waiting_requests,
     movement,
-    new_id,
     reservation,
 )
+from shared.clock import new_id, utcnow
 from shared.contracts import parts as events
-from shared.outbox import utcnow
-from shared.problems import ProblemError
+from shared.errors import IllegalTransition, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -54,21 +53,40 @@ async def receive(
     """Book a delivery into stock, then fill the parts' open backorders first come first served."""
     catalogue = await _catalogue_parts(uow, site_id, [line.part_number for line in lines])
     checked = [
-        (line, domain.check_quantity(line.quantity, Unit(catalogue[line.part_number].unit), what=f"quantity of {line.part_number}"))
+        (
+            line,
+            domain.check_quantity(
+                line.quantity, Unit(catalogue[line.part_number].unit), what=f"quantity of {line.part_number}"
+            ),
+        )
         for line in lines
     ]
     parts = await lock_with_waiting_requests(uow, site_id, catalogue)
-    receipt = Receipt(receipt_id=new_id(), site_id=site_id, supplier_reference=supplier_reference, received_at=actor.at,
-                      recorded_by=actor.subject, recorded_at=utcnow())
+    receipt = Receipt(
+        receipt_id=new_id(),
+        site_id=site_id,
+        supplier_reference=supplier_reference,
+        received_at=actor.at,
+        recorded_by=actor.subject,
+        recorded_at=utcnow(),
+    )
     uow.session.add(receipt)
     for line, quantity in checked:
         part = parts[line.part_number]
         cost = line.unit_cost if line.unit_cost is not None else part.unit_cost
-        uow.session.add(movement(part, MovementKind.RECEIPT, quantity, actor, unit_cost=cost, receipt_id=receipt.receipt_id))
-        await uow.publish(events.PartsReceived(
-            site_id=site_id, occurred_at=actor.at, part_number=part.part_number, receipt_id=receipt.receipt_id,
-            quantity=quantity, unit_cost=cost,
-        ))
+        uow.session.add(
+            movement(part, MovementKind.RECEIPT, quantity, actor, unit_cost=cost, receipt_id=receipt.receipt_id)
+        )
+        await uow.publish(
+            events.PartsReceived(
+                site_id=site_id,
+                occurred_at=actor.at,
+                part_number=part.part_number,
+                receipt_id=receipt.receipt_id,
+                quantity=quantity,
+                unit_cost=cost,
+            )
+        )
     fills: list[FillDone] = []
     for number in sorted(parts):
         fills += await fill_backorders(uow, parts[number], actor, receipt_id=receipt.receipt_id)
@@ -89,32 +107,56 @@ async def count(uow: UnitOfWork, site_id: str, actor: Actor, reason: str, lines:
     session = uow.session
     numbers = [line.part_number for line in lines]
     if len(set(numbers)) != len(numbers):
-        raise invalid("a part may be counted only once per count")
+        raise Invalid("a part may be counted only once per count")
     catalogue = await _catalogue_parts(uow, site_id, numbers)
     counted = {
-        line.part_number: domain.check_quantity(line.counted, Unit(catalogue[line.part_number].unit),
-                                                what=f"counted quantity of {line.part_number}", allow_zero=True)
+        line.part_number: domain.check_quantity(
+            line.counted,
+            Unit(catalogue[line.part_number].unit),
+            what=f"counted quantity of {line.part_number}",
+            allow_zero=True,
+        )
         for line in lines
     }
     parts = await store.lock_parts(session, site_id, numbers)
-    holders = {request_id for n in numbers for request_id, _ in await store.reservations_newest_first(session, site_id, n)}
+    holders = {
+        request_id for n in numbers for request_id, _ in await store.reservations_newest_first(session, site_id, n)
+    }
     await store.lock_requests(session, holders | await store.requests_waiting_for(session, site_id, numbers))
-    stock_count = StockCount(count_id=new_id(), site_id=site_id, reason=reason, counted_at=actor.at,
-                             recorded_by=actor.subject, recorded_at=utcnow())
+    stock_count = StockCount(
+        count_id=new_id(),
+        site_id=site_id,
+        reason=reason,
+        counted_at=actor.at,
+        recorded_by=actor.subject,
+        recorded_at=utcnow(),
+    )
     session.add(stock_count)
     for number in sorted(parts):
         part = parts[number]
         before = await store.one_figures(session, site_id, number)
         difference = domain.plain(counted[number] - before.on_hand)
-        session.add(CountLine(count_id=stock_count.count_id, part_number=number, on_hand_before=before.on_hand,
-                              counted=counted[number]))
+        session.add(
+            CountLine(
+                count_id=stock_count.count_id,
+                part_number=number,
+                on_hand_before=before.on_hand,
+                counted=counted[number],
+            )
+        )
         if difference == 0:
             continue
         session.add(movement(part, MovementKind.COUNT, difference, actor, count_id=stock_count.count_id, reason=reason))
-        await uow.publish(events.StockAdjusted(
-            site_id=site_id, occurred_at=actor.at, part_number=number, quantity_delta=difference, reason=reason,
-            counted_quantity=counted[number],
-        ))
+        await uow.publish(
+            events.StockAdjusted(
+                site_id=site_id,
+                occurred_at=actor.at,
+                part_number=number,
+                quantity_delta=difference,
+                reason=reason,
+                counted_quantity=counted[number],
+            )
+        )
         if counted[number] < before.reserved:
             await _backorder_lost_reservations(uow, part, domain.plain(before.reserved - counted[number]), actor)
         elif difference > 0:
@@ -141,10 +183,19 @@ async def reschedule(uow: UnitOfWork, row: Backorder, actor: Actor, expected: da
     await store.lock_parts(uow.session, row.site_id, [row.part_number])
     await uow.session.refresh(row)
     if row.status != BackorderStatus.OPEN:
-        raise ProblemError(409, "Illegal transition", f"backorder {row.backorder_id} is {row.status}; only an open one can be rescheduled",
-                           type_="/problems/illegal-transition", state=row.status, allowed=[])
+        raise IllegalTransition(
+            f"backorder {row.backorder_id} is {row.status}; only an open one can be rescheduled",
+            state=row.status,
+            allowed=[],
+        )
     row.expected_at = expected
-    await uow.publish(events.BackorderRescheduled(
-        site_id=row.site_id, occurred_at=actor.at, request_id=row.request_id, backorder_id=row.backorder_id,
-        part_number=row.part_number, expected_at=expected,
-    ))
+    await uow.publish(
+        events.BackorderRescheduled(
+            site_id=row.site_id,
+            occurred_at=actor.at,
+            request_id=row.request_id,
+            backorder_id=row.backorder_id,
+            part_number=row.part_number,
+            expected_at=expected,
+        )
+    )

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
-from services.reception.db import Appointment, Site
-from services.reception.domain.slots import Lane
-from services.reception.schemas.appointments import (
-    AppointmentCancel, AppointmentCreate, AppointmentNoShow, AppointmentRead, AppointmentReschedule, SlotRead,
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Appointment, Site
+from services.reception.api.deps import READ, WRITE, at_of, local_day, reading, settings_of, site_in_path
+from services.reception.api.schemas.appointments import (
+    AppointmentCancel,
+    AppointmentCreate,
+    AppointmentNoShow,
+    AppointmentRead,
+    AppointmentReschedule,
+    SlotRead,
 )
-from services.reception.usecases import appointments, store
+from services.reception.domain.slots import Lane
+from services.reception.usecases import appointments
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.runtime import open_uow
@@ -45,9 +49,12 @@ async def book(
 
 @router.get("/sites/{site_id}/appointments")
 async def list_appointments(
-    site_id: str, request: Request, day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
+    site_id: str,
+    request: Request,
+    day: Day | None = Query(None, alias="date", description="site-local day; today when absent"),
     status: str | None = Query(None, pattern="^(booked|arrived|cancelled|no_show)$"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> Page[AppointmentRead]:
     """The appointments of a day, by slot."""
     async with reading(request) as session:
@@ -57,8 +64,12 @@ async def list_appointments(
 
 @router.get("/sites/{site_id}/slots")
 async def list_slots(
-    site_id: str, request: Request, day: Day | None = Query(None, alias="date"), lane: Lane = Lane.STANDARD,
-    free_only: bool = False, principal: Principal = Depends(READ),
+    site_id: str,
+    request: Request,
+    day: Day | None = Query(None, alias="date"),
+    lane: Lane = Lane.STANDARD,
+    free_only: bool = False,
+    principal: Principal = Depends(READ),
 ) -> list[SlotRead]:
     """The slots of a day in a lane, with what is booked in each."""
     async with reading(request) as session:
@@ -67,7 +78,9 @@ async def list_slots(
 
 
 @router.get("/appointments/{appointment_id}")
-async def get_appointment(appointment_id: str, request: Request, response: Response, principal: Principal = Depends(READ)) -> AppointmentRead:
+async def get_appointment(
+    appointment_id: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> AppointmentRead:
     """One appointment."""
     async with reading(request) as session:
         appointment = await store.visible(session, Appointment, "appointment", appointment_id, principal)
@@ -79,7 +92,12 @@ Step = Callable[[UnitOfWork, Site, Appointment, datetime], Awaitable[Appointment
 
 
 async def _step(
-    appointment_id: str, occurred_at: datetime | None, request: Request, response: Response, principal: Principal, step: Step
+    appointment_id: str,
+    occurred_at: datetime | None,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    step: Step,
 ) -> AppointmentRead:
     at = at_of(request, principal, occurred_at)
     async with await open_uow(request, principal) as uow:
@@ -94,27 +112,57 @@ async def _step(
 
 @router.post("/appointments/{appointment_id}/reschedule")
 async def reschedule(
-    appointment_id: str, body: AppointmentReschedule, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    appointment_id: str,
+    body: AppointmentReschedule,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
 ) -> AppointmentRead:
     """Move the appointment to another slot with room (If-Match honoured)."""
     settings = settings_of(request)
-    return await _step(appointment_id, body.occurred_at, request, response, principal,
-                       lambda uow, site, a, at: appointments.reschedule(uow, site, a, body, at, settings))
+    return await _step(
+        appointment_id,
+        body.occurred_at,
+        request,
+        response,
+        principal,
+        lambda uow, site, a, at: appointments.reschedule(uow, site, a, body, at, settings),
+    )
 
 
 @router.post("/appointments/{appointment_id}/cancel")
 async def cancel(
-    appointment_id: str, body: AppointmentCancelOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    appointment_id: str,
+    body: AppointmentCancelOrEmpty,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
 ) -> AppointmentRead:
     """Cancel the appointment (If-Match honoured)."""
-    return await _step(appointment_id, body.occurred_at, request, response, principal,
-                       lambda uow, site, a, at: appointments.cancel(uow, a, body.reason, at))
+    return await _step(
+        appointment_id,
+        body.occurred_at,
+        request,
+        response,
+        principal,
+        lambda uow, site, a, at: appointments.cancel(uow, a, body.reason, at),
+    )
 
 
 @router.post("/appointments/{appointment_id}/no-show")
 async def no_show(
-    appointment_id: str, body: AppointmentNoShowOrEmpty, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    appointment_id: str,
+    body: AppointmentNoShowOrEmpty,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
 ) -> AppointmentRead:
     """Mark that the vehicle did not come (If-Match honoured)."""
-    return await _step(appointment_id, body.occurred_at, request, response, principal,
-                       lambda uow, site, a, at: appointments.no_show(uow, a, at))
+    return await _step(
+        appointment_id,
+        body.occurred_at,
+        request,
+        response,
+        principal,
+        lambda uow, site, a, at: appointments.no_show(uow, a, at),
+    )

@@ -9,15 +9,20 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request
 from sqlmodel import col, select
 
-from services.reception.api.common import READ, at_of, reading, site_in_path
+from services.reception.adapters import store
+from services.reception.adapters.queries import paged
+from services.reception.adapters.tables import Complaint
+from services.reception.api.deps import READ, at_of, reading, site_in_path
 from services.reception.api.follow_ups import CONTACT
-from services.reception.db import Complaint
-from services.reception.queries import paged
-from services.reception.domain.follow_up import ComplaintStatus
-from services.reception.schemas.follow_ups import (
-    ComplaintActionCreate, ComplaintComeback, ComplaintCreate, ComplaintRead, ComplaintResolve,
+from services.reception.api.schemas.follow_ups import (
+    ComplaintActionCreate,
+    ComplaintComeback,
+    ComplaintCreate,
+    ComplaintRead,
+    ComplaintResolve,
 )
-from services.reception.usecases import complaints, store
+from services.reception.domain.follow_up import ComplaintStatus
+from services.reception.usecases import complaints
 from shared.auth import Principal
 from shared.http import Page, PageParams, page_params
 from shared.runtime import open_uow
@@ -27,7 +32,9 @@ router = APIRouter(tags=["follow-ups and complaints"])
 
 
 @router.post("/sites/{site_id}/complaints", status_code=201)
-async def open_complaint(site_id: str, body: ComplaintCreate, request: Request, principal: Principal = Depends(CONTACT)) -> ComplaintRead:
+async def open_complaint(
+    site_id: str, body: ComplaintCreate, request: Request, principal: Principal = Depends(CONTACT)
+) -> ComplaintRead:
     """Open a complaint directly or from a follow-up attempt; naming an RO makes it a complaint about that repair."""
     at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
@@ -41,8 +48,11 @@ async def open_complaint(site_id: str, body: ComplaintCreate, request: Request, 
 
 @router.get("/sites/{site_id}/complaints")
 async def list_complaints(
-    site_id: str, request: Request, status: ComplaintStatus | None = Query(None),
-    repair_order_id: str | None = Query(None, max_length=100), page: PageParams = Depends(page_params),
+    site_id: str,
+    request: Request,
+    status: ComplaintStatus | None = Query(None),
+    repair_order_id: str | None = Query(None, max_length=100),
+    page: PageParams = Depends(page_params),
     principal: Principal = Depends(READ),
 ) -> Page[ComplaintRead]:
     """The site's complaints, newest first."""
@@ -53,7 +63,13 @@ async def list_complaints(
             statement = statement.where(Complaint.status == status.value)
         if repair_order_id is not None:
             statement = statement.where(Complaint.repair_order_id == repair_order_id)
-        rows = await paged(session, statement.order_by(col(Complaint.opened_at).desc(), col(Complaint.id)), page, lambda c: c, Complaint)
+        rows = await paged(
+            session,
+            statement.order_by(col(Complaint.opened_at).desc(), col(Complaint.id)),
+            page,
+            lambda c: c,
+            Complaint,
+        )
         items = [await complaints.complaint_read(session, c) for c in rows.items]
         return Page[ComplaintRead](items=items, total=rows.total, limit=rows.limit, offset=rows.offset)
 
@@ -66,8 +82,13 @@ async def get_complaint(complaint_id: str, request: Request, principal: Principa
         return await complaints.complaint_read(session, complaint)
 
 
-async def _write(request: Request, principal: Principal, complaint_id: str, occurred_at: datetime | None,
-                 act: Callable[[UnitOfWork, Complaint, datetime], Awaitable[None]]) -> ComplaintRead:
+async def _write(
+    request: Request,
+    principal: Principal,
+    complaint_id: str,
+    occurred_at: datetime | None,
+    act: Callable[[UnitOfWork, Complaint, datetime], Awaitable[None]],
+) -> ComplaintRead:
     at = at_of(request, principal, occurred_at)
     async with await open_uow(request, principal) as uow:
         complaint = await store.visible(uow.session, Complaint, "complaint", complaint_id, principal, lock=True)
@@ -79,23 +100,42 @@ async def _write(request: Request, principal: Principal, complaint_id: str, occu
 
 
 @router.post("/complaints/{complaint_id}/actions")
-async def record_action(complaint_id: str, body: ComplaintActionCreate, request: Request,
-                        principal: Principal = Depends(CONTACT)) -> ComplaintRead:
+async def record_action(
+    complaint_id: str, body: ComplaintActionCreate, request: Request, principal: Principal = Depends(CONTACT)
+) -> ComplaintRead:
     """Note an action taken on an open complaint."""
-    return await _write(request, principal, complaint_id, body.occurred_at,
-                        lambda uow, c, at: complaints.record_action(uow, c, body.action, at, principal.subject))
+    return await _write(
+        request,
+        principal,
+        complaint_id,
+        body.occurred_at,
+        lambda uow, c, at: complaints.record_action(uow, c, body.action, at, principal.subject),
+    )
 
 
 @router.post("/complaints/{complaint_id}/comeback")
-async def open_comeback(complaint_id: str, body: ComplaintComeback, request: Request,
-                        principal: Principal = Depends(CONTACT)) -> ComplaintRead:
+async def open_comeback(
+    complaint_id: str, body: ComplaintComeback, request: Request, principal: Principal = Depends(CONTACT)
+) -> ComplaintRead:
     """Flag the vehicle's new RO as a comeback of the RO the complaint is about (publishes ComebackFlagged)."""
-    return await _write(request, principal, complaint_id, body.occurred_at,
-                        lambda uow, c, at: complaints.open_comeback(uow, c, body, at, principal.subject))
+    return await _write(
+        request,
+        principal,
+        complaint_id,
+        body.occurred_at,
+        lambda uow, c, at: complaints.open_comeback(uow, c, body, at, principal.subject),
+    )
 
 
 @router.post("/complaints/{complaint_id}/resolve")
-async def resolve(complaint_id: str, body: ComplaintResolve, request: Request, principal: Principal = Depends(CONTACT)) -> ComplaintRead:
+async def resolve(
+    complaint_id: str, body: ComplaintResolve, request: Request, principal: Principal = Depends(CONTACT)
+) -> ComplaintRead:
     """Resolve an open complaint with its outcome (409 when already resolved)."""
-    return await _write(request, principal, complaint_id, body.occurred_at,
-                        lambda uow, c, at: complaints.resolve(uow, c, body.outcome, at))
+    return await _write(
+        request,
+        principal,
+        complaint_id,
+        body.occurred_at,
+        lambda uow, c, at: complaints.resolve(uow, c, body.outcome, at),
+    )

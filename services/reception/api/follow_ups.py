@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from services.reception.api.common import READ, at_of, local_day, reading, settings_of, site_in_path
-from services.reception.db import FollowUpAttempt, RepairOrder
-from services.reception.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
-from services.reception.usecases import follow_ups, store
+from services.reception.adapters import store
+from services.reception.adapters.tables import FollowUpAttempt, RepairOrder
+from services.reception.api.deps import READ, at_of, local_day, reading, settings_of, site_in_path
+from services.reception.api.schemas.follow_ups import AttemptCreate, AttemptRead, AttemptResult, FollowUpRead
+from services.reception.usecases import follow_ups
 from shared.auth import Principal, Role, requires
 from shared.http import Page, PageParams, page_params
 from shared.problems import not_found
@@ -20,8 +21,11 @@ CONTACT = requires(Role.ADVISOR, Role.CUSTOMER_RELATIONS, Role.MANAGER)
 
 @router.get("/sites/{site_id}/follow-ups")
 async def due_follow_ups(
-    site_id: str, request: Request, day: Day | None = Query(None, description="site-local day; today by default"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    site_id: str,
+    request: Request,
+    day: Day | None = Query(None, description="site-local day; today by default"),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> Page[FollowUpRead]:
     """Delivered ROs due for a follow-up on the day (the site's due days after delivery) or overdue, oldest first.
 
@@ -30,7 +34,9 @@ async def due_follow_ups(
     """
     async with reading(request) as session:
         site = await site_in_path(session, principal, site_id)
-        return await follow_ups.due_list(session, site, local_day(site, day), settings_of(request).follow_up_lookback_days, page)
+        return await follow_ups.due_list(
+            session, site, local_day(site, day), settings_of(request).follow_up_lookback_days, page
+        )
 
 
 @router.get("/repair-orders/{repair_order_id}/follow-up")
@@ -59,13 +65,19 @@ async def start_attempt(
 
 
 @router.post("/follow-up-attempts/{attempt_id}/result")
-async def record_result(attempt_id: str, body: AttemptResult, request: Request, principal: Principal = Depends(CONTACT)) -> AttemptRead:
+async def record_result(
+    attempt_id: str, body: AttemptResult, request: Request, principal: Principal = Depends(CONTACT)
+) -> AttemptRead:
     """Record whether the customer was reached, with scores 1–5 and weak items; once per attempt (409 after)."""
     at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
-        attempt = await store.visible(uow.session, FollowUpAttempt, "follow-up attempt", attempt_id, principal, lock=True)
+        attempt = await store.visible(
+            uow.session, FollowUpAttempt, "follow-up attempt", attempt_id, principal, lock=True
+        )
         site = await store.site(uow.session, attempt.site_id)
-        await follow_ups.record_result(uow, site, attempt, body, at, principal.subject, settings_of(request).follow_up_max_attempts)
+        await follow_ups.record_result(
+            uow, site, attempt, body, at, principal.subject, settings_of(request).follow_up_max_attempts
+        )
         result = follow_ups.attempt_read(attempt)
         await uow.commit(result, 200)
     return result

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import READ, WRITE, at_of, reading, site_in_path
-from services.reception.db import Customer, Vehicle
-from services.reception.schemas.people import CustomerCreate, CustomerPatch, CustomerRead, VehicleCreate, VehiclePatch, VehicleRead
-from services.reception.usecases import people, store
+from services.reception.adapters import queries, store, views
+from services.reception.adapters.tables import Customer, Vehicle
+from services.reception.api.deps import READ, WRITE, at_of, reading, site_in_path
+from services.reception.api.schemas.people import (
+    CustomerCreate,
+    CustomerPatch,
+    CustomerRead,
+    VehicleCreate,
+    VehiclePatch,
+    VehicleRead,
+)
+from services.reception.usecases import people
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
 from shared.runtime import open_uow
@@ -32,8 +39,11 @@ async def create_customer(
 
 @router.get("/sites/{site_id}/customers")
 async def list_customers(
-    site_id: str, request: Request, q: str | None = Query(None, max_length=100, description="name or phone"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    site_id: str,
+    request: Request,
+    q: str | None = Query(None, max_length=100, description="name or phone"),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> Page[CustomerRead]:
     """Customers, by name or phone."""
     async with reading(request) as session:
@@ -42,7 +52,9 @@ async def list_customers(
 
 
 @router.get("/sites/{site_id}/customers/{customer_id}")
-async def get_customer(site_id: str, customer_id: str, request: Request, response: Response, principal: Principal = Depends(READ)) -> CustomerRead:
+async def get_customer(
+    site_id: str, customer_id: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> CustomerRead:
     """One customer."""
     async with reading(request) as session:
         await site_in_path(session, principal, site_id)
@@ -53,7 +65,12 @@ async def get_customer(site_id: str, customer_id: str, request: Request, respons
 
 @router.patch("/sites/{site_id}/customers/{customer_id}")
 async def patch_customer(
-    site_id: str, customer_id: str, body: CustomerPatch, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    site_id: str,
+    customer_id: str,
+    body: CustomerPatch,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
 ) -> CustomerRead:
     """Change a customer (If-Match honoured)."""
     at = at_of(request, principal, body.occurred_at)
@@ -83,8 +100,11 @@ async def create_vehicle(
 
 @router.get("/sites/{site_id}/vehicles")
 async def list_vehicles(
-    site_id: str, request: Request, q: str | None = Query(None, max_length=100, description="plate or VIN (or part of one)"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    site_id: str,
+    request: Request,
+    q: str | None = Query(None, max_length=100, description="plate or VIN (or part of one)"),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> Page[VehicleRead]:
     """Vehicles, by plate or VIN."""
     async with reading(request) as session:
@@ -93,7 +113,9 @@ async def list_vehicles(
 
 
 @router.get("/sites/{site_id}/vehicles/{vehicle_id}")
-async def get_vehicle(site_id: str, vehicle_id: str, request: Request, response: Response, principal: Principal = Depends(READ)) -> VehicleRead:
+async def get_vehicle(
+    site_id: str, vehicle_id: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> VehicleRead:
     """One vehicle."""
     async with reading(request) as session:
         await site_in_path(session, principal, site_id)
@@ -104,7 +126,12 @@ async def get_vehicle(site_id: str, vehicle_id: str, request: Request, response:
 
 @router.patch("/sites/{site_id}/vehicles/{vehicle_id}")
 async def patch_vehicle(
-    site_id: str, vehicle_id: str, body: VehiclePatch, request: Request, response: Response, principal: Principal = Depends(WRITE)
+    site_id: str,
+    vehicle_id: str,
+    body: VehiclePatch,
+    request: Request,
+    response: Response,
+    principal: Principal = Depends(WRITE),
 ) -> VehicleRead:
     """Change a vehicle (If-Match honoured)."""
     at = at_of(request, principal, body.occurred_at)

@@ -7,11 +7,10 @@ from datetime import datetime
 
 from fastapi import Request, Response
 
-from services.reception import views
-from services.reception.api.common import at_of
-from services.reception.db import RepairOrder, Site
-from services.reception.schemas.repair_orders import RepairOrderRead
-from services.reception.usecases import store
+from services.reception.adapters import store, views
+from services.reception.adapters.tables import RepairOrder, Site
+from services.reception.api.deps import at_of
+from services.reception.api.schemas.repair_orders import RepairOrderRead
 from shared.auth import Principal
 from shared.http import check_if_match
 from shared.runtime import open_uow
@@ -21,7 +20,12 @@ Act = Callable[[UnitOfWork, Site, RepairOrder, datetime], Awaitable[object]]
 
 
 async def ro_write(
-    request: Request, response: Response, principal: Principal, repair_order_id: str, occurred_at: datetime | None, act: Act,
+    request: Request,
+    response: Response,
+    principal: Principal,
+    repair_order_id: str,
+    occurred_at: datetime | None,
+    act: Act,
     status: int = 200,
 ) -> RepairOrderRead:
     """Run `act` on the RO in one unit of work; another site's RO is 404, a stale If-Match 412."""

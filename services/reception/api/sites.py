@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from services.reception import queries, views
-from services.reception.api.common import CONFIGURE, READ, at_of, reading, site_in_path
-from services.reception.schemas.sites import SiteCreate, SitePatch, SiteRead, SiteUpdate
+from services.reception.adapters import queries, views
+from services.reception.api.deps import CONFIGURE, READ, at_of, reading, site_in_path
+from services.reception.api.schemas.sites import SiteCreate, SitePatch, SiteRead, SiteUpdate
 from services.reception.usecases import sites
 from shared.auth import Principal
 from shared.http import Page, PageParams, check_if_match, etag, page_params
@@ -20,7 +20,9 @@ def _etag(read: SiteRead) -> str:
 
 
 @router.post("/sites", status_code=201)
-async def create_site(body: SiteCreate, request: Request, response: Response, principal: Principal = Depends(CONFIGURE)) -> SiteRead:
+async def create_site(
+    body: SiteCreate, request: Request, response: Response, principal: Principal = Depends(CONFIGURE)
+) -> SiteRead:
     """Create a site (manager of that site, or admin)."""
     principal.require_site(body.site_id)
     at = at_of(request, principal, body.occurred_at)
@@ -32,14 +34,18 @@ async def create_site(body: SiteCreate, request: Request, response: Response, pr
 
 
 @router.get("/sites")
-async def list_sites(request: Request, page: PageParams = Depends(page_params), principal: Principal = Depends(READ)) -> Page[SiteRead]:
+async def list_sites(
+    request: Request, page: PageParams = Depends(page_params), principal: Principal = Depends(READ)
+) -> Page[SiteRead]:
     """The sites the token covers."""
     async with reading(request) as session:
         return await queries.sites(session, principal, page)
 
 
 @router.get("/sites/{site_id}")
-async def get_site(site_id: str, request: Request, response: Response, principal: Principal = Depends(READ)) -> SiteRead:
+async def get_site(
+    site_id: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> SiteRead:
     """One site."""
     async with reading(request) as session:
         result = views.site_read(await site_in_path(session, principal, site_id))
@@ -47,7 +53,9 @@ async def get_site(site_id: str, request: Request, response: Response, principal
     return result
 
 
-async def _change(site_id: str, body: SiteUpdate | SitePatch, request: Request, response: Response, principal: Principal) -> SiteRead:
+async def _change(
+    site_id: str, body: SiteUpdate | SitePatch, request: Request, response: Response, principal: Principal
+) -> SiteRead:
     at = at_of(request, principal, body.occurred_at)
     async with await open_uow(request, principal) as uow:
         site = await site_in_path(uow.session, principal, site_id, lock=True)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from services.reception.domain.errors import Conflict
 from services.reception.domain.slots import Schedule, parse_hhmm
+from shared.errors import Conflict
 
 WALK_IN_HINT = "check it in as a walk-in with vehicle_id and walk_in: true"
 
 
-def require_booked_arrival(at: datetime, slot_start: datetime, slot_end: datetime, schedule: Schedule, early: int, late: int) -> None:
+def require_booked_arrival(
+    at: datetime, slot_start: datetime, slot_end: datetime, schedule: Schedule, early: int, late: int
+) -> None:
     """Refuse a booked arrival more than `early` minutes before its slot or `late` minutes after it (409)."""
     earliest, latest = slot_start - timedelta(minutes=early), slot_end + timedelta(minutes=late)
     if earliest <= at <= latest:
@@ -20,7 +22,9 @@ def require_booked_arrival(at: datetime, slot_start: datetime, slot_end: datetim
         f"the appointment is for {slot_start.astimezone(zone):%A %Y-%m-%d %H:%M} (site time); its car is checked in from "
         f"{earliest.astimezone(zone):%Y-%m-%d %H:%M} to {latest.astimezone(zone):%H:%M}, not at {at.astimezone(zone):%Y-%m-%d %H:%M}: "
         f"reschedule the appointment, or {WALK_IN_HINT} (the appointment stays booked)",
-        slot_start=slot_start.isoformat(), earliest=earliest.isoformat(), latest=latest.isoformat(),
+        slot_start=slot_start.isoformat(),
+        earliest=earliest.isoformat(),
+        latest=latest.isoformat(),
     )
 
 
@@ -34,5 +38,7 @@ def require_open(at: datetime, schedule: Schedule) -> None:
         if opens <= local.time() and (local.time() < closes or closes == time(23, 59)):
             return
     open_text = f"open {hours[0]}–{hours[1]}" if hours is not None else "closed all day"
-    raise Conflict(f"the site is closed at {local:%H:%M} on {local:%A %Y-%m-%d} ({open_text}); for a car taken in after hours, "
-                   f"{WALK_IN_HINT}")
+    raise Conflict(
+        f"the site is closed at {local:%H:%M} on {local:%A %Y-%m-%d} ({open_text}); for a car taken in after hours, "
+        f"{WALK_IN_HINT}"
+    )

@@ -30,7 +30,8 @@ class Visit:
 def visit(repair_order_id: str, at: datetime, op_codes: Iterable[str], concerns: Iterable[str]) -> Visit:
     """A Visit with normalised op codes and concerns (empty ones dropped)."""
     return Visit(
-        repair_order_id, at,
+        repair_order_id,
+        at,
         frozenset(k for k in map(op_key, op_codes) if k),
         frozenset(k for k in map(concern_key, concerns) if k),
     )
@@ -40,7 +41,8 @@ def comeback_of(new: Visit, earlier: Sequence[Visit], window_days: int) -> Visit
     """The most recent earlier visit within the window sharing an op code or concern, if any."""
     window_start = new.at - timedelta(days=window_days)
     matches = [
-        e for e in earlier
+        e
+        for e in earlier
         if e.repair_order_id != new.repair_order_id
         and window_start <= e.at <= new.at
         and (e.op_codes & new.op_codes or e.concerns & new.concerns)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from services.reception.domain.errors import Conflict, IllegalTransition, InvalidInput
+from shared.errors import Conflict, IllegalTransition, Invalid
 
 # The seven satisfaction categories of the training material's pie chart (满意度分类).
 CATEGORIES: dict[str, str] = {
@@ -92,27 +92,32 @@ def check_answers(reached: bool, scores: Mapping[str, int], weak_items: Mapping[
     """Scores 1–5 of known categories, known weak items, and answers only from a customer who was reached."""
     for name, score in scores.items():
         if name not in CATEGORIES:
-            raise InvalidInput(f"scores: unknown category {name!r} (one of {', '.join(CATEGORIES)})", field="scores")
+            raise Invalid(f"scores: unknown category {name!r} (one of {', '.join(CATEGORIES)})", field="scores")
         if not MIN_SCORE <= score <= MAX_SCORE:
-            raise InvalidInput(f"scores.{name}: {score} is outside {MIN_SCORE}–{MAX_SCORE}", field=f"scores.{name}")
+            raise Invalid(f"scores.{name}: {score} is outside {MIN_SCORE}–{MAX_SCORE}", field=f"scores.{name}")
     for name in weak_items:
         if name not in WEAK_ITEMS:
-            raise InvalidInput(f"weak_items: unknown item {name!r} (one of {', '.join(WEAK_ITEMS)})", field="weak_items")
+            raise Invalid(f"weak_items: unknown item {name!r} (one of {', '.join(WEAK_ITEMS)})", field="weak_items")
     if not reached and (scores or weak_items):
-        raise InvalidInput("scores and weak_items need a customer who was reached (reached: true)", field="reached")
+        raise Invalid("scores and weak_items need a customer who was reached (reached: true)", field="reached")
 
 
 def require_open_attempt(status: AttemptStatus, attempt_id: str) -> None:
     """A result may be recorded once per attempt."""
     if status is not AttemptStatus.OPEN:
-        raise IllegalTransition(f"attempt {attempt_id} already has a result ({status.value})",
-                                state=status.value, allowed=[AttemptStatus.OPEN.value])
+        raise IllegalTransition(
+            f"attempt {attempt_id} already has a result ({status.value})",
+            state=status.value,
+            allowed=[AttemptStatus.OPEN.value],
+        )
 
 
 def require_follow_up_open(status: FollowUpStatus, open_attempt: str | None) -> None:
     """A new attempt needs a follow-up not closed and no attempt still waiting for its result."""
     if status is not FollowUpStatus.DUE:
-        raise IllegalTransition(f"the follow-up is already {status.value}", state=status.value, allowed=[FollowUpStatus.DUE.value])
+        raise IllegalTransition(
+            f"the follow-up is already {status.value}", state=status.value, allowed=[FollowUpStatus.DUE.value]
+        )
     if open_attempt is not None:
         raise Conflict(f"attempt {open_attempt} has no result yet; record it first", attempt_id=open_attempt)
 
@@ -127,5 +132,6 @@ def after_result(reached: bool, attempts_made: int, max_attempts: int) -> Follow
 def require_complaint_open(status: ComplaintStatus, complaint_id: str) -> None:
     """Actions and resolution need an open complaint."""
     if status is not ComplaintStatus.OPEN:
-        raise IllegalTransition(f"complaint {complaint_id} is {status.value}", state=status.value,
-                                allowed=[ComplaintStatus.OPEN.value])
+        raise IllegalTransition(
+            f"complaint {complaint_id} is {status.value}", state=status.value, allowed=[ComplaintStatus.OPEN.value]
+        )

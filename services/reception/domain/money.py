@@ -84,7 +84,9 @@ class PartsLine:
         return money(self.quantity * self.unit_cost)
 
 
-def parts_lines(movements: Iterable[PartsMovement], pay_type_of: dict[str, PayType], default: PayType) -> list[PartsLine]:
+def parts_lines(
+    movements: Iterable[PartsMovement], pay_type_of: dict[str, PayType], default: PayType
+) -> list[PartsLine]:
     """Issues net of returns, per part, job line and unit price; lines netting to zero drop out."""
     net: dict[tuple[str, str | None, Decimal, Decimal], Decimal] = defaultdict(lambda: ZERO)
     for m in movements:
@@ -144,15 +146,30 @@ def invoice(
     """Invoice the approved labour, the parts issued and the sublets; cost uses the flat-rate technician cost."""
     lines = [
         InvoiceLineFigures(
-            "labour", item.pay_type, f"{item.op_code} {item.description}", money(item.sold_hours * item.labour_rate),
-            money(item.sold_hours * technician_cost_rate), item.job_line_id, item.sold_hours, item.labour_rate,
+            "labour",
+            item.pay_type,
+            f"{item.op_code} {item.description}",
+            money(item.sold_hours * item.labour_rate),
+            money(item.sold_hours * technician_cost_rate),
+            item.job_line_id,
+            item.sold_hours,
+            item.labour_rate,
         )
         for item in labour
         if item.status is LineStatus.APPROVED
     ]
     lines += [
-        InvoiceLineFigures("parts", p.pay_type, p.part_number, p.amount, p.cost, p.job_line_id,
-                           part_number=p.part_number, quantity=p.quantity, unit_price=p.unit_price)
+        InvoiceLineFigures(
+            "parts",
+            p.pay_type,
+            p.part_number,
+            p.amount,
+            p.cost,
+            p.job_line_id,
+            part_number=p.part_number,
+            quantity=p.quantity,
+            unit_price=p.unit_price,
+        )
         for p in parts
     ]
     lines += [InvoiceLineFigures("sublet", s.pay_type, s.description, money(s.amount), money(s.cost)) for s in sublets]
@@ -214,7 +231,13 @@ class EstimateFigures:
 def estimate(labour: Sequence[LabourItem], *, tax_rate: Decimal) -> EstimateFigures:
     """The estimate: declined lines are shown at zero weight in the totals."""
     lines = [
-        EstimateLine(item.job_line_id, item.status, item.pay_type, money(item.sold_hours * item.labour_rate), money(item.parts_estimate))
+        EstimateLine(
+            item.job_line_id,
+            item.status,
+            item.pay_type,
+            money(item.sold_hours * item.labour_rate),
+            money(item.parts_estimate),
+        )
         for item in labour
     ]
     live = [line for line in lines if line.status is not LineStatus.DECLINED]

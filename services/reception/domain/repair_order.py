@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from services.reception.domain.errors import IllegalTransition
 from shared.contracts.reception import PayType, RoType
+from shared.errors import IllegalTransition
 
 
 class RoState(StrEnum):
@@ -43,7 +43,13 @@ class RoAction(StrEnum):
     CHANGE_DETAILS = "change_details"
 
 
-_EDITING = (RoAction.ADD_LINE, RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL, RoAction.CHANGE_DETAILS)
+_EDITING = (
+    RoAction.ADD_LINE,
+    RoAction.CHANGE_LINE,
+    RoAction.REMOVE_LINE,
+    RoAction.REQUEST_APPROVAL,
+    RoAction.CHANGE_DETAILS,
+)
 _DECIDING = (RoAction.APPROVE_LINE, RoAction.DECLINE_LINE)
 # Steps on one job line: the RO offers them only while one of its lines does.
 _LINE_STEPS = frozenset((RoAction.CHANGE_LINE, RoAction.REMOVE_LINE, RoAction.REQUEST_APPROVAL, *_DECIDING))
@@ -104,9 +110,13 @@ def require(state: RoState, action: RoAction, lines: Sequence[LineFacts]) -> Non
     """Refuse an action the RO's state (or none of its lines) allows; the 409 lists the steps that would succeed."""
     allowed = allowed_actions(state, lines)
     if action not in ALLOWED[state]:
-        raise IllegalTransition(f"a repair order that is {state.value} does not allow {action.value}", state=state.value, allowed=allowed)
+        raise IllegalTransition(
+            f"a repair order that is {state.value} does not allow {action.value}", state=state.value, allowed=allowed
+        )
     if action.value not in allowed:
-        raise IllegalTransition(f"no job line of this repair order allows {action.value}", state=state.value, allowed=allowed)
+        raise IllegalTransition(
+            f"no job line of this repair order allows {action.value}", state=state.value, allowed=allowed
+        )
 
 
 def require_line(line: LineFacts, action: RoAction, line_id: str) -> None:
@@ -115,7 +125,8 @@ def require_line(line: LineFacts, action: RoAction, line_id: str) -> None:
     if action not in allowed:
         raise IllegalTransition(
             f"job line {line_id} is {line.status.value}{' and started' if line.started_at else ''}; it does not allow {action.value}",
-            state=line.status.value, allowed=[a.value for a in allowed],
+            state=line.status.value,
+            allowed=[a.value for a in allowed],
         )
 
 

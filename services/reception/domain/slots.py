@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from services.reception.domain.errors import Conflict, InvalidInput
+from shared.errors import Conflict, Invalid
 
 
 class Lane(StrEnum):
@@ -63,14 +63,14 @@ class Schedule:
         return starts
 
     def slot(self, start: datetime) -> tuple[datetime, datetime]:
-        """The slot beginning at `start` (start, end in UTC); InvalidInput naming why it is not one."""
+        """The slot beginning at `start` (start, end in UTC); Invalid naming why it is not one."""
         local = start.astimezone(self.zone)
         hours = self.opening.get(local.weekday())
         if hours is None:
-            raise InvalidInput(f"the site is closed on {local.strftime('%A')} {local.date().isoformat()}")
+            raise Invalid(f"the site is closed on {local.strftime('%A')} {local.date().isoformat()}")
         starts = self.slots_on(local.date())
         if start.astimezone(UTC) not in starts:
-            raise InvalidInput(
+            raise Invalid(
                 f"{local.strftime('%H:%M')} local time is not a slot start: slots of {self.slot_minutes} minutes "
                 f"run from {hours[0]} to {hours[1]}"
             )
@@ -99,7 +99,14 @@ def free_slots(
 
 
 def require_room(
-    schedule: Schedule, start: datetime, lane: Lane, capacity: int, booked: Mapping[datetime, int], *, count: int, days: int
+    schedule: Schedule,
+    start: datetime,
+    lane: Lane,
+    capacity: int,
+    booked: Mapping[datetime, int],
+    *,
+    count: int,
+    days: int,
 ) -> None:
     """Refuse a full slot, naming the next free ones."""
     if booked.get(start, 0) < capacity:

@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.reception.db import JobLine, RepairOrder, Site
+from services.reception.adapters import store
+from services.reception.adapters.tables import JobLine, RepairOrder, Site
 from services.reception.domain import comeback
 from services.reception.domain.repair_order import LineFacts, LineStatus, QcFacts, RoAction, RoState, require, settle
-from services.reception.usecases import store
-from shared.contracts.reception import ComebackFlagged, JobLine as ContractLine, PayType, RepairOrderReady
+from shared.contracts.reception import ComebackFlagged, PayType, RepairOrderReady
+from shared.contracts.reception import JobLine as ContractLine
 from shared.uow import UnitOfWork
 
 COMEBACK_SOURCES = (RoState.INVOICED.value, RoState.DELIVERED.value)
@@ -41,9 +42,15 @@ def work_of(line: JobLine) -> str:
 def contract_line(line: JobLine) -> ContractLine:
     """A line as the other services see it."""
     return ContractLine(
-        job_line_id=line.id, op_code=line.op_code, description=line.description, complaint=line.complaint,
-        pay_type=PayType(line.pay_type), sold_hours=line.sold_hours, labour_rate=line.labour_rate,
-        required_skill=line.required_skill, campaign_number=line.campaign_number,
+        job_line_id=line.id,
+        op_code=line.op_code,
+        description=line.description,
+        complaint=line.complaint,
+        pay_type=PayType(line.pay_type),
+        sold_hours=line.sold_hours,
+        labour_rate=line.labour_rate,
+        required_skill=line.required_skill,
+        campaign_number=line.campaign_number,
     )
 
 
@@ -55,9 +62,15 @@ async def settle_ro(uow: UnitOfWork, ro: RepairOrder, lines: Sequence[JobLine], 
         return
     if new is RoState.READY:
         ro.ready_at = max(at, ro.last_qc_at) if ro.last_qc_at else at
-        await uow.publish(RepairOrderReady(
-            site_id=ro.site_id, occurred_at=ro.ready_at, repair_order_id=ro.id, ro_number=ro.ro_number, promised_at=ro.promised_at,
-        ))
+        await uow.publish(
+            RepairOrderReady(
+                site_id=ro.site_id,
+                occurred_at=ro.ready_at,
+                repair_order_id=ro.id,
+                ro_number=ro.ro_number,
+                promised_at=ro.promised_at,
+            )
+        )
     elif ro.state == RoState.READY.value:
         ro.ready_at = None
     ro.state = new.value
@@ -67,21 +80,31 @@ def _as_visit(ro: RepairOrder, lines: Sequence[JobLine], at: datetime) -> comeba
     return comeback.visit(ro.id, at, [line.op_code for line in lines], [line.complaint for line in lines])
 
 
-async def find_comeback(uow: UnitOfWork, site: Site, ro: RepairOrder, lines: Sequence[JobLine]) -> tuple[str, str] | None:
+async def find_comeback(
+    uow: UnitOfWork, site: Site, ro: RepairOrder, lines: Sequence[JobLine]
+) -> tuple[str, str] | None:
     """(earlier RO id, why) when the RO repeats an op code or concern of the vehicle's last invoiced or delivered ROs."""
-    earlier_ros = (await uow.session.exec(
-        select(RepairOrder).where(
-            RepairOrder.site_id == ro.site_id, RepairOrder.vehicle_id == ro.vehicle_id, RepairOrder.id != ro.id,
-            col(RepairOrder.state).in_(COMEBACK_SOURCES),
+    earlier_ros = (
+        await uow.session.exec(
+            select(RepairOrder).where(
+                RepairOrder.site_id == ro.site_id,
+                RepairOrder.vehicle_id == ro.vehicle_id,
+                RepairOrder.id != ro.id,
+                col(RepairOrder.state).in_(COMEBACK_SOURCES),
+            )
         )
-    )).all()
+    ).all()
     if not earlier_ros:
         return None
-    earlier_lines = (await uow.session.exec(
-        select(JobLine).where(col(JobLine.repair_order_id).in_([e.id for e in earlier_ros]))
-    )).all()
+    earlier_lines = (
+        await uow.session.exec(select(JobLine).where(col(JobLine.repair_order_id).in_([e.id for e in earlier_ros])))
+    ).all()
     visits = [
-        _as_visit(e, [line for line in earlier_lines if line.repair_order_id == e.id], e.delivered_at or e.invoiced_at or e.opened_at)
+        _as_visit(
+            e,
+            [line for line in earlier_lines if line.repair_order_id == e.id],
+            e.delivered_at or e.invoiced_at or e.opened_at,
+        )
         for e in earlier_ros
     ]
     new = _as_visit(ro, lines, ro.arrived_at)
@@ -100,7 +123,14 @@ async def detect_comeback(uow: UnitOfWork, site: Site, ro: RepairOrder, lines: S
     if found is None:
         return False
     ro.is_comeback, (ro.comeback_of, ro.comeback_reason) = True, found
-    await uow.publish(ComebackFlagged(
-        site_id=ro.site_id, occurred_at=at, repair_order_id=ro.id, comeback_of=ro.comeback_of, reason=ro.comeback_reason, automatic=True,
-    ))
+    await uow.publish(
+        ComebackFlagged(
+            site_id=ro.site_id,
+            occurred_at=at,
+            repair_order_id=ro.id,
+            comeback_of=ro.comeback_of,
+            reason=ro.comeback_reason,
+            automatic=True,
+        )
+    )
     return True

@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.reception.db import Site
-from services.reception.domain.errors import Conflict
+from services.reception.adapters.store import changed
+from services.reception.adapters.tables import Site
+from services.reception.api.schemas.sites import SiteCreate, SitePatch, SiteUpdate
 from services.reception.domain.slots import Schedule
-from services.reception.schemas.sites import SiteCreate, SitePatch, SiteUpdate
-from services.reception.usecases.store import changed
 from shared.contracts.reception import OpeningHours, SiteConfigured
+from shared.errors import Conflict
 from shared.uow import UnitOfWork
 
 _CONFIG = (
-    "name", "time_zone", "labour_rate", "technician_cost_rate", "tax_rate", "opening_hours",
-    "slot_minutes", "slot_capacity", "quick_lane_capacity", "comeback_window_days",
-    "follow_up_due_days", "vin_check_digit", "arrival_early_minutes", "arrival_late_minutes",
+    "name",
+    "time_zone",
+    "labour_rate",
+    "technician_cost_rate",
+    "tax_rate",
+    "opening_hours",
+    "slot_minutes",
+    "slot_capacity",
+    "quick_lane_capacity",
+    "comeback_window_days",
+    "follow_up_due_days",
+    "vin_check_digit",
+    "arrival_early_minutes",
+    "arrival_late_minutes",
 )
 
 
@@ -29,15 +40,22 @@ def _values(body: SiteCreate | SiteUpdate | SitePatch, fields: set[str]) -> dict
 
 def schedule_of(site: Site) -> Schedule:
     """The site's appointment schedule."""
-    return Schedule(site.time_zone, {h["weekday"]: (h["opens"], h["closes"]) for h in site.opening_hours}, site.slot_minutes)
+    return Schedule(
+        site.time_zone, {h["weekday"]: (h["opens"], h["closes"]) for h in site.opening_hours}, site.slot_minutes
+    )
 
 
 def configured(site: Site, at: datetime) -> SiteConfigured:
     """The SiteConfigured event for the site as it now is."""
     return SiteConfigured(
-        site_id=site.site_id, occurred_at=at, name=site.name, time_zone=site.time_zone,
-        opening_hours=[OpeningHours(**h) for h in site.opening_hours], labour_rate=site.labour_rate,
-        technician_cost_rate=site.technician_cost_rate, tax_rate=site.tax_rate,
+        site_id=site.site_id,
+        occurred_at=at,
+        name=site.name,
+        time_zone=site.time_zone,
+        opening_hours=[OpeningHours(**h) for h in site.opening_hours],
+        labour_rate=site.labour_rate,
+        technician_cost_rate=site.technician_cost_rate,
+        tax_rate=site.tax_rate,
         comeback_window_days=site.comeback_window_days,
     )
 

@@ -13,8 +13,8 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from services.reception.db import JobLine, PartsMovement, RepairOrder
-from services.reception.usecases import store
+from services.reception.adapters import store
+from services.reception.adapters.tables import JobLine, PartsMovement, RepairOrder
 from services.reception.usecases.lifecycle import settle_ro
 from shared.uow import UnitOfWork
 
@@ -50,7 +50,13 @@ def _snapshot(ro: RepairOrder, lines: list[JobLine]) -> tuple[object, ...]:
     return (ro.state, ro.last_qc_at, ro.last_qc_passed, *((x.started_at, x.completed_at, x.rework_at) for x in lines))
 
 
-async def _apply(uow: UnitOfWork, site_id: str, repair_order_id: str, at: datetime, change: Callable[[RepairOrder, list[JobLine]], None]) -> None:
+async def _apply(
+    uow: UnitOfWork,
+    site_id: str,
+    repair_order_id: str,
+    at: datetime,
+    change: Callable[[RepairOrder, list[JobLine]], None],
+) -> None:
     """Apply a fact to the RO and its lines, settle the state; the version moves only when something changed."""
     found = await _on_lines(uow, site_id, repair_order_id)
     if found is None:
@@ -86,7 +92,9 @@ async def job_completed(uow: UnitOfWork, site_id: str, repair_order_id: str, job
     await _apply(uow, site_id, repair_order_id, at, change)
 
 
-async def qc_result(uow: UnitOfWork, site_id: str, repair_order_id: str, passed: bool, job_ids: list[str], at: datetime) -> None:
+async def qc_result(
+    uow: UnitOfWork, site_id: str, repair_order_id: str, passed: bool, job_ids: list[str], at: datetime
+) -> None:
     """A QC pass, or a fail sending the named jobs back to rework; the latest result counts."""
 
     def change(ro: RepairOrder, lines: list[JobLine]) -> None:
@@ -101,25 +109,53 @@ async def qc_result(uow: UnitOfWork, site_id: str, repair_order_id: str, passed:
 
 
 async def parts_moved(
-    uow: UnitOfWork, site_id: str, repair_order_id: str | None, *, request_id: str, request_line_id: str, job_id: str | None,
-    part_number: str, quantity: Decimal, unit_cost: Decimal, unit_price: Decimal, returned: bool, at: datetime,
+    uow: UnitOfWork,
+    site_id: str,
+    repair_order_id: str | None,
+    *,
+    request_id: str,
+    request_line_id: str,
+    job_id: str | None,
+    part_number: str,
+    quantity: Decimal,
+    unit_cost: Decimal,
+    unit_price: Decimal,
+    returned: bool,
+    at: datetime,
 ) -> None:
     """Parts issued to (or returned from) the RO become (or reduce) its parts lines."""
     ro = await _ro(uow, site_id, repair_order_id)
     if ro is None:
         return
     kind = "returned" if returned else "issued"
-    duplicate = (await uow.session.exec(select(PartsMovement).where(
-        PartsMovement.repair_order_id == ro.id, PartsMovement.request_id == request_id,
-        PartsMovement.request_line_id == request_line_id, PartsMovement.kind == kind, PartsMovement.occurred_at == at,
-    ))).first()
+    duplicate = (
+        await uow.session.exec(
+            select(PartsMovement).where(
+                PartsMovement.repair_order_id == ro.id,
+                PartsMovement.request_id == request_id,
+                PartsMovement.request_line_id == request_line_id,
+                PartsMovement.kind == kind,
+                PartsMovement.occurred_at == at,
+            )
+        )
+    ).first()
     if duplicate is not None:
         return
     if ro.invoiced_at is not None:
         log.warning("parts %s %s on RO %s after it was invoiced; kept, not billed", kind, part_number, ro.ro_number)
-    uow.session.add(PartsMovement(
-        repair_order_id=ro.id, site_id=site_id, request_id=request_id, request_line_id=request_line_id, job_line_id=job_id,
-        part_number=part_number, kind=kind, quantity=-quantity if returned else quantity, unit_cost=unit_cost,
-        unit_price=unit_price, occurred_at=at,
-    ))
+    uow.session.add(
+        PartsMovement(
+            repair_order_id=ro.id,
+            site_id=site_id,
+            request_id=request_id,
+            request_line_id=request_line_id,
+            job_line_id=job_id,
+            part_number=part_number,
+            kind=kind,
+            quantity=-quantity if returned else quantity,
+            unit_cost=unit_cost,
+            unit_price=unit_price,
+            occurred_at=at,
+        )
+    )
     ro.version += 1

@@ -9,18 +9,26 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import SecretStr, ValidationError
 
-from services.reception.api.common import READ, at_of, reading, settings_of, site_in_path
-from services.reception.db import Site
-from services.reception.usecases import store
+from services.reception.adapters import store
+from services.reception.adapters.tables import Site
+from services.reception.api.deps import READ, at_of, reading, settings_of, site_in_path
 from services.reception.warranty import claims, oem_status
 from services.reception.warranty.oem import OemWebhook
 from services.reception.warranty.profile import OemProfile
-from services.reception.warranty.schemas import ClaimClose, ClaimRead, ClaimSubmit, ClaimSummary, ClaimUpdate, WebhookAck
+from services.reception.warranty.schemas import (
+    ClaimClose,
+    ClaimRead,
+    ClaimSubmit,
+    ClaimSummary,
+    ClaimUpdate,
+    WebhookAck,
+)
 from services.reception.warranty.tables import WarrantyClaim
 from services.reception.warranty.views import claim_etag, claim_read, list_claims
 from shared import webhooks
 from shared.auth import Principal, Role, requires
 from shared.contracts.warranty import ClaimStatus
+from shared.errors import Conflict
 from shared.http import Page, PageParams, check_if_match, optional_body, page_params
 from shared.problems import ProblemError
 from shared.runtime import Runtime, open_uow
@@ -54,21 +62,34 @@ async def _claim_write(
 
 @router.get("/sites/{site_id}/warranty/claims")
 async def list_site_claims(
-    site_id: str, request: Request,
+    site_id: str,
+    request: Request,
     status: list[ClaimStatus] = Query(default_factory=list, description="any of these statuses"),
-    repair_order_id: str | None = Query(None, max_length=100), vin: str | None = Query(None, max_length=17),
+    repair_order_id: str | None = Query(None, max_length=100),
+    vin: str | None = Query(None, max_length=17),
     campaign: bool | None = Query(None, description="true: recall / campaign claims only; false: repairs only"),
-    page: PageParams = Depends(page_params), principal: Principal = Depends(READ),
+    page: PageParams = Depends(page_params),
+    principal: Principal = Depends(READ),
 ) -> Page[ClaimSummary]:
     """The site's warranty claims, newest first, with how many problems each still has."""
     async with reading(request) as session:
         site = await site_in_path(session, principal, site_id)
-        return await list_claims(session, site, settings_of(request).oem_profile(site_id), page,
-                                 statuses=[s.value for s in status], repair_order_id=repair_order_id, vin=vin, campaign=campaign)
+        return await list_claims(
+            session,
+            site,
+            settings_of(request).oem_profile(site_id),
+            page,
+            statuses=[s.value for s in status],
+            repair_order_id=repair_order_id,
+            vin=vin,
+            campaign=campaign,
+        )
 
 
 @router.get("/warranty/claims/{claim_id}")
-async def get_claim(claim_id: str, request: Request, response: Response, principal: Principal = Depends(READ)) -> ClaimRead:
+async def get_claim(
+    claim_id: str, request: Request, response: Response, principal: Principal = Depends(READ)
+) -> ClaimRead:
     """One claim: what the OEM gets, what is still missing, where its submission stands."""
     async with reading(request) as session:
         claim = await store.visible(session, WarrantyClaim, "warranty claim", claim_id, principal)
@@ -85,13 +106,30 @@ async def correct_claim(
     """Correct a draft, validated or returned claim (If-Match honoured): its fields, parts and sublet lines, the causal
     part or its waiver; the claimed amount is recomputed and the claim validated again at once."""
     changes = body.model_dump(exclude_unset=True, exclude={"occurred_at"})
-    for required in ("mileage_out", "labour_op_code", "complaint", "cause", "correction", "condition_code", "defect_code",
-                     "parts", "sublet"):
+    for required in (
+        "mileage_out",
+        "labour_op_code",
+        "complaint",
+        "cause",
+        "correction",
+        "condition_code",
+        "defect_code",
+        "parts",
+        "sublet",
+    ):
         if required in changes and changes[required] is None:
             hint = ": send [] to remove every line" if required in ("parts", "sublet") else ""
-            raise ProblemError(422, "Invalid input", f"{required} cannot be cleared{hint}", type_="/problems/validation")
-    return await _claim_write(request, response, principal, claim_id, body.occurred_at,
-                              lambda uow, site, profile, claim, at: claims.correct(uow, site, profile, claim, changes, at))
+            raise ProblemError(
+                422, "Invalid input", f"{required} cannot be cleared{hint}", type_="/problems/validation"
+            )
+    return await _claim_write(
+        request,
+        response,
+        principal,
+        claim_id,
+        body.occurred_at,
+        lambda uow, site, profile, claim, at: claims.correct(uow, site, profile, claim, changes, at),
+    )
 
 
 @router.post("/warranty/claims/{claim_id}/submit", status_code=202)
@@ -109,8 +147,14 @@ async def close_claim(
     claim_id: str, body: ClaimCloseOrEmpty, request: Request, response: Response, principal: Principal = Depends(CLERK)
 ) -> ClaimRead:
     """Close a paid, debited or rejected claim, or abandon one the OEM never took in."""
-    return await _claim_write(request, response, principal, claim_id, body.occurred_at,
-                              lambda uow, site, profile, claim, at: claims.close(uow, claim, body.reason, at))
+    return await _claim_write(
+        request,
+        response,
+        principal,
+        claim_id,
+        body.occurred_at,
+        lambda uow, site, profile, claim, at: claims.close(uow, claim, body.reason, at),
+    )
 
 
 def _verified(request: Request, body: bytes) -> tuple[str, SecretStr]:
@@ -119,8 +163,12 @@ def _verified(request: Request, body: bytes) -> tuple[str, SecretStr]:
     reason = "no webhook secret configured"
     for secret in settings.webhook_secrets():
         try:
-            msg_id = webhooks.verify(secret.get_secret_value(), request.headers, body,
-                                     tolerance_seconds=settings.oem_webhook_tolerance_seconds)
+            msg_id = webhooks.verify(
+                secret.get_secret_value(),
+                request.headers,
+                body,
+                tolerance_seconds=settings.oem_webhook_tolerance_seconds,
+            )
         except webhooks.WebhookVerificationError as exc:
             reason = exc.reason
             continue
@@ -144,9 +192,16 @@ def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-@router.post("/warranty/webhooks/oem", tags=["oem"], openapi_extra={
-    "requestBody": {"required": True, "content": {"application/json": {"schema": _inlined(OemWebhook.model_json_schema())}}},
-})
+@router.post(
+    "/warranty/webhooks/oem",
+    tags=["oem"],
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inlined(OemWebhook.model_json_schema())}},
+        },
+    },
+)
 async def oem_webhook(request: Request) -> WebhookAck:
     """The OEM's claim status (Standard Webhooks signature, no bearer token); each webhook id is applied once."""
     body = await request.body()
@@ -154,14 +209,14 @@ async def oem_webhook(request: Request) -> WebhookAck:
     try:
         message = OemWebhook.model_validate_json(body)
     except ValidationError as exc:
-        raise ProblemError(422, "Invalid webhook", str(exc.errors(include_url=False))[:1000], type_="/problems/validation") from exc
+        raise ProblemError(
+            422, "Invalid webhook", str(exc.errors(include_url=False))[:1000], type_="/problems/validation"
+        ) from exc
     runtime: Runtime = request.app.state.runtime
     async with runtime.unit_of_work() as uow:
         outcome = await oem_status.webhook(uow, settings_of(request), msg_id, message, secret)
         try:
             await uow.commit()
-        except ProblemError as exc:
-            if exc.status != 409:
-                raise
+        except Conflict:
             outcome = "duplicate"  # the same message, applied by a concurrent delivery
     return WebhookAck(webhook_id=msg_id, outcome=outcome)

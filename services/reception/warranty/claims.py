@@ -10,11 +10,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from services.reception.db import RepairOrder, Site, Vehicle
+from services.reception.adapters import store
+from services.reception.adapters.tables import RepairOrder, Site, Vehicle
 from services.reception.domain import money
-from services.reception.domain.errors import Conflict, InvalidInput
 from services.reception.domain.repair_order import LineStatus, default_pay_type
-from services.reception.usecases import store
 from services.reception.usecases.sites import schedule_of
 from services.reception.warranty import clock
 from services.reception.warranty.domain.correction import PartLine, corrected
@@ -25,11 +24,17 @@ from services.reception.warranty.oem import claim_document, serialise
 from services.reception.warranty.profile import OemProfile
 from services.reception.warranty.records import content_columns, content_of, event
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
+from shared.clock import utcnow
 from shared.contracts.reception import PayType, RoType
 from shared.contracts.warranty import (
-    ClaimClosed, ClaimCorrected, ClaimDrafted, ClaimProblem, ClaimStatus, ClaimValidated,
+    ClaimClosed,
+    ClaimCorrected,
+    ClaimDrafted,
+    ClaimProblem,
+    ClaimStatus,
+    ClaimValidated,
 )
-from shared.outbox import utcnow
+from shared.errors import Conflict, Invalid
 from shared.uow import UnitOfWork
 
 
@@ -59,34 +64,66 @@ async def draft_for_invoice(
     vehicle = await uow.session.get(Vehicle, ro.vehicle_id)
     assert vehicle is not None
     parts = money.parts_lines(
-        (money.PartsMovement(m.part_number, m.quantity, m.unit_cost, m.unit_price, m.job_line_id)
-         for m in await store.movements_of(uow.session, ro.id)),
-        {x.id: PayType(x.pay_type) for x in lines}, default_pay_type(RoType(ro.ro_type)),
+        (
+            money.PartsMovement(m.part_number, m.quantity, m.unit_cost, m.unit_price, m.job_line_id)
+            for m in await store.movements_of(uow.session, ro.id)
+        ),
+        {x.id: PayType(x.pay_type) for x in lines},
+        default_pay_type(RoType(ro.ro_type)),
     )
     schedule = schedule_of(site)
     repair = InvoicedRepair(
-        dealer_code=profile.dealer_code, vin=vehicle.vin, ro_number=ro.ro_number, mileage_in=ro.mileage_in,
-        mileage_out=ro.mileage_out, opened_on=schedule.local_day(ro.opened_at), closed_on=schedule.local_day(at),
+        dealer_code=profile.dealer_code,
+        vin=vehicle.vin,
+        ro_number=ro.ro_number,
+        mileage_in=ro.mileage_in,
+        mileage_out=ro.mileage_out,
+        opened_on=schedule.local_day(ro.opened_at),
+        closed_on=schedule.local_day(at),
         arrived_on=schedule.local_day(ro.arrived_at),
-        lines=[WarrantyLine(x.id, x.op_code, x.description, x.complaint, x.sold_hours, x.labour_rate, x.campaign_number)
-               for x in warranty],
-        parts=[WarrantyPart(p.part_number, p.job_line_id, p.quantity, p.unit_price) for p in parts if p.pay_type is PayType.WARRANTY],
-        sublets=sublets, hours=await clock.hours(uow.session, ro.site_id, [x.id for x in warranty]),
+        lines=[
+            WarrantyLine(x.id, x.op_code, x.description, x.complaint, x.sold_hours, x.labour_rate, x.campaign_number)
+            for x in warranty
+        ],
+        parts=[
+            WarrantyPart(p.part_number, p.job_line_id, p.quantity, p.unit_price)
+            for p in parts
+            if p.pay_type is PayType.WARRANTY
+        ],
+        sublets=sublets,
+        hours=await clock.hours(uow.session, ro.site_id, [x.id for x in warranty]),
     )
     drafted = []
     for content in drafts(repair, profile.claim_per):
         claim = WarrantyClaim(
-            id=str(uuid.uuid4()), site_id=ro.site_id, repair_order_id=ro.id, group_key=content.labour[0].job_line_id,
-            job_line_ids=[op.job_line_id for op in content.labour], status=ClaimStatus.DRAFT.value, currency=profile.currency,
-            repaired_at=ro.ready_at or at, problems=[], created_at=at, updated_at=at, **content_columns(content),
+            id=str(uuid.uuid4()),
+            site_id=ro.site_id,
+            repair_order_id=ro.id,
+            group_key=content.labour[0].job_line_id,
+            job_line_ids=[op.job_line_id for op in content.labour],
+            status=ClaimStatus.DRAFT.value,
+            currency=profile.currency,
+            repaired_at=ro.ready_at or at,
+            problems=[],
+            created_at=at,
+            updated_at=at,
+            **content_columns(content),
         )
         found = problems(content, rules_of(profile), today_at(site))
         claim.problems = [p.model_dump() for p in found]
         uow.session.add(claim)
-        await uow.publish(event(
-            ClaimDrafted, claim, occurred_at=at, vin=claim.vin, labour_op_code=content.labour[0].op_code,
-            sold_hours=content.sold_hours, actual_hours=content.actual_hours, problems=found,
-        ))
+        await uow.publish(
+            event(
+                ClaimDrafted,
+                claim,
+                occurred_at=at,
+                vin=claim.vin,
+                labour_op_code=content.labour[0].op_code,
+                sold_hours=content.sold_hours,
+                actual_hours=content.actual_hours,
+                problems=found,
+            )
+        )
         if not found:
             claim.status = ClaimStatus.VALIDATED.value
             await uow.publish(event(ClaimValidated, claim, occurred_at=at))
@@ -99,7 +136,10 @@ async def draft_for_invoice(
 async def _with_current_hours(uow: UnitOfWork, claim: WarrantyClaim, content: ClaimContent) -> ClaimContent:
     """The content with the hours the workshop's clock gives now (a foreman may have corrected a clocking)."""
     hours = await clock.hours(uow.session, claim.site_id, list(claim.job_line_ids))
-    labour = [dataclasses.replace(op, actual_hours=sum(hours.get(op.job_line_id, {}).values(), Decimal("0"))) for op in content.labour]
+    labour = [
+        dataclasses.replace(op, actual_hours=sum(hours.get(op.job_line_id, {}).values(), Decimal("0")))
+        for op in content.labour
+    ]
     cards = [TimeCard(t, op.job_line_id, h) for op in content.labour for t, h in hours.get(op.job_line_id, {}).items()]
     return dataclasses.replace(content, labour=labour, time_cards=cards)
 
@@ -141,14 +181,19 @@ async def correct(
 
 async def vehicle_delivered(uow: UnitOfWork, site: Site, profile: OemProfile, ro: RepairOrder, at: datetime) -> None:
     """The mileage out reaches the RO's claims that still lack it."""
-    claims = (await uow.session.exec(
-        select(WarrantyClaim).where(WarrantyClaim.repair_order_id == ro.id).with_for_update()
-    )).all()
+    claims = (
+        await uow.session.exec(select(WarrantyClaim).where(WarrantyClaim.repair_order_id == ro.id).with_for_update())
+    ).all()
     for claim in claims:
         if ClaimStatus(claim.status) in EDITABLE and claim.pending_submission_id is None and claim.mileage_out is None:
             content = dataclasses.replace(content_of(claim), mileage_out=ro.mileage_out)
             await _revise(uow, site, profile, claim, content, at)
-            if claim.status == ClaimStatus.VALIDATED.value and claim.submission == 0 and profile.auto_submit and profile.connected:
+            if (
+                claim.status == ClaimStatus.VALIDATED.value
+                and claim.submission == 0
+                and profile.auto_submit
+                and profile.connected
+            ):
                 await enqueue(uow, claim, content)
 
 
@@ -156,7 +201,9 @@ async def enqueue(uow: UnitOfWork, claim: WarrantyClaim, content: ClaimContent) 
     """Put the claim's document in the durable submission queue (the worker sends it)."""
     payload, digest = serialise(claim_document(claim.id, claim.currency, content))
     now = utcnow()
-    row = WarrantySubmission(claim_id=claim.id, site_id=claim.site_id, payload=payload, payload_hash=digest, enqueued_at=now, due_at=now)
+    row = WarrantySubmission(
+        claim_id=claim.id, site_id=claim.site_id, payload=payload, payload_hash=digest, enqueued_at=now, due_at=now
+    )
     uow.session.add(row)
     await uow.session.flush()
     claim.pending_submission_id = row.id
@@ -171,12 +218,15 @@ async def submit(uow: UnitOfWork, site: Site, profile: OemProfile, claim: Warran
     content = await _with_current_hours(uow, claim, content_of(claim))
     found = problems(content, rules_of(profile), today_at(site))
     if found:
-        raise InvalidInput(
-            "the claim cannot be submitted: " + "; ".join(p.message for p in found), problems=[p.model_dump() for p in found]
+        raise Invalid(
+            "the claim cannot be submitted: " + "; ".join(p.message for p in found),
+            problems=[p.model_dump() for p in found],
         )
     _, digest = serialise(claim_document(claim.id, claim.currency, content))
     if digest == claim.last_payload_hash:
-        raise InvalidInput("nothing was corrected since the OEM last answered this claim; correct it before submitting again")
+        raise Invalid(
+            "nothing was corrected since the OEM last answered this claim; correct it before submitting again"
+        )
     await _revise(uow, site, profile, claim, content, at)
     if claim.status == ClaimStatus.DRAFT.value:
         claim.status, claim.problems = ClaimStatus.VALIDATED.value, []

@@ -8,14 +8,21 @@ from shared.contracts.workshop import ClockingAdjusted, JobClockedOff, JobClocke
 from shared.uow import UnitOfWork
 
 _KINDS: dict[type, MarkKind] = {
-    JobClockedOn: MarkKind.ON, JobResumed: MarkKind.RESUME, JobPaused: MarkKind.PAUSE, JobClockedOff: MarkKind.OFF,
+    JobClockedOn: MarkKind.ON,
+    JobResumed: MarkKind.RESUME,
+    JobPaused: MarkKind.PAUSE,
+    JobClockedOff: MarkKind.OFF,
     JobCompleted: MarkKind.COMPLETE,
 }
 
 
-async def on_job_clock(uow: UnitOfWork, event: JobClockedOn | JobResumed | JobPaused | JobClockedOff | JobCompleted) -> None:
+async def on_job_clock(
+    uow: UnitOfWork, event: JobClockedOn | JobResumed | JobPaused | JobClockedOff | JobCompleted
+) -> None:
     """A technician's clock on a job started or stopped (a completion stops everyone's)."""
-    await clock.record_mark(uow, event.site_id, event.job_id, event.technician_id, _KINDS[type(event)], event.occurred_at)
+    await clock.record_mark(
+        uow, event.site_id, event.job_id, event.technician_id, _KINDS[type(event)], event.occurred_at
+    )
 
 
 async def on_clocking_adjusted(uow: UnitOfWork, event: ClockingAdjusted) -> None:
@@ -23,6 +30,13 @@ async def on_clocking_adjusted(uow: UnitOfWork, event: ClockingAdjusted) -> None
     if event.job_id is None:
         return
     await clock.record_correction(
-        uow, event.site_id, event.adjustment_id, event.job_id, event.technician_id, event.original_start,
-        event.corrected_start, event.corrected_end, event.occurred_at,
+        uow,
+        event.site_id,
+        event.adjustment_id,
+        event.job_id,
+        event.technician_id,
+        event.original_start,
+        event.corrected_start,
+        event.corrected_end,
+        event.occurred_at,
     )

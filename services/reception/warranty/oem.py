@@ -110,28 +110,55 @@ def claim_document(claim_id: str, currency: str, content: ClaimContent) -> dict[
     for card in content.time_cards:
         hours[card.technician_id] = hours.get(card.technician_id, Decimal("0")) + card.hours
     document: dict[str, Any] = {
-        "dealer_code": content.dealer_code, "claim_id": claim_id, "vin": content.vin, "ro_number": content.ro_number,
-        "mileage_in": content.mileage_in, "mileage_out": content.mileage_out,
-        "repair_opened_on": content.repair_opened_on.isoformat(), "repair_closed_on": content.repair_closed_on.isoformat(),
+        "dealer_code": content.dealer_code,
+        "claim_id": claim_id,
+        "vin": content.vin,
+        "ro_number": content.ro_number,
+        "mileage_in": content.mileage_in,
+        "mileage_out": content.mileage_out,
+        "repair_opened_on": content.repair_opened_on.isoformat(),
+        "repair_closed_on": content.repair_closed_on.isoformat(),
         "failure_date": content.failure_date.isoformat() if content.failure_date else None,
-        "labour_op_code": main.op_code, "labour_description": main.description, "sold_hours": _num(main.sold_hours),
-        "actual_hours": _num(main.actual_hours), "labour_rate": _num(content.labour_rate),
+        "labour_op_code": main.op_code,
+        "labour_description": main.description,
+        "sold_hours": _num(main.sold_hours),
+        "actual_hours": _num(main.actual_hours),
+        "labour_rate": _num(content.labour_rate),
         "additional_labour": [
-            {"op_code": op.op_code, "description": op.description, "sold_hours": _num(op.sold_hours),
-             "actual_hours": _num(op.actual_hours)} for op in more
+            {
+                "op_code": op.op_code,
+                "description": op.description,
+                "sold_hours": _num(op.sold_hours),
+                "actual_hours": _num(op.actual_hours),
+            }
+            for op in more
         ],
         "time_cards": [{"technician_id": t, "hours": _num(h)} for t, h in sorted(hours.items())],
         "causal_part_number": content.causal_part_number,
-        "complaint": content.complaint, "cause": content.cause, "correction": content.correction,
-        "condition_code": content.condition_code, "defect_code": content.defect_code,
+        "complaint": content.complaint,
+        "cause": content.cause,
+        "correction": content.correction,
+        "condition_code": content.condition_code,
+        "defect_code": content.defect_code,
         "parts": [
-            {"part_number": p.part_number, "quantity": _num(p.quantity), "unit_price": _num(p.unit_price),
-             "causal": p.part_number == content.causal_part_number} for p in content.parts
+            {
+                "part_number": p.part_number,
+                "quantity": _num(p.quantity),
+                "unit_price": _num(p.unit_price),
+                "causal": p.part_number == content.causal_part_number,
+            }
+            for p in content.parts
         ],
         "sublet": [_sublet(s) for s in content.sublet],
-        "campaign_number": content.campaign_number, "authorisation_number": content.authorisation_number,
-        "amounts": {"labour": _num(amounts.labour), "parts": _num(amounts.parts), "sublet": _num(amounts.sublet),
-                    "total": _num(amounts.total), "currency": currency},
+        "campaign_number": content.campaign_number,
+        "authorisation_number": content.authorisation_number,
+        "amounts": {
+            "labour": _num(amounts.labour),
+            "parts": _num(amounts.parts),
+            "sublet": _num(amounts.sublet),
+            "total": _num(amounts.total),
+            "currency": currency,
+        },
     }
     # absent unless used, so the document of a claim without them stays the same (its hash guards resubmission)
     if content.causal_part_waived:
@@ -161,7 +188,11 @@ def _problems(response: httpx.Response) -> tuple[str, list[ClaimProblem]]:
         body = response.json()
     except ValueError:
         return response.text[:500] or f"HTTP {response.status_code}", []
-    detail = str(body.get("detail") or body.get("title") or f"HTTP {response.status_code}") if isinstance(body, dict) else str(body)
+    detail = (
+        str(body.get("detail") or body.get("title") or f"HTTP {response.status_code}")
+        if isinstance(body, dict)
+        else str(body)
+    )
     reasons = body.get("reasons", []) if isinstance(body, dict) else []
     found = []
     for reason in reasons if isinstance(reasons, list) else []:
@@ -198,7 +229,9 @@ class OemClient:
         """POST the claim with its id as Idempotency-Key; never raises for the OEM's faults."""
         headers = {**self._headers(profile), "Idempotency-Key": claim_id, "Content-Type": "application/json"}
         try:
-            response = await self._http().post(f"{profile.base_url.rstrip('/')}/claims", content=payload.encode(), headers=headers)
+            response = await self._http().post(
+                f"{profile.base_url.rstrip('/')}/claims", content=payload.encode(), headers=headers
+            )
         except httpx.TimeoutException as exc:
             return Unavailable(f"timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:
@@ -216,7 +249,9 @@ class OemClient:
     async def status(self, profile: OemProfile, claim_id: str) -> OemClaimStatus | None:
         """The claim's status at the OEM; None when the OEM does not know it; OemUnavailable otherwise."""
         try:
-            response = await self._http().get(f"{profile.base_url.rstrip('/')}/claims/{claim_id}", headers=self._headers(profile))
+            response = await self._http().get(
+                f"{profile.base_url.rstrip('/')}/claims/{claim_id}", headers=self._headers(profile)
+            )
         except httpx.HTTPError as exc:
             raise OemUnavailable(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code == 404:
@@ -232,7 +267,9 @@ class OemClient:
         """Open campaigns for a VIN, within `timeout` seconds; OemUnavailable otherwise."""
         try:
             response = await self._http().get(
-                f"{profile.base_url.rstrip('/')}/recalls", params={"vin": vin}, headers=self._headers(profile),
+                f"{profile.base_url.rstrip('/')}/recalls",
+                params={"vin": vin},
+                headers=self._headers(profile),
                 timeout=httpx.Timeout(timeout),
             )
         except httpx.HTTPError as exc:
@@ -243,4 +280,3 @@ class OemClient:
             return _Recalls.model_validate(response.json()).campaigns
         except (ValueError, ValidationError) as exc:
             raise OemUnavailable(f"unreadable recalls: {exc}") from exc
-

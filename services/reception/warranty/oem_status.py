@@ -13,12 +13,19 @@ from services.reception.warranty.domain.lifecycle import OemView, oem_status, st
 from services.reception.warranty.oem import OemClaimStatus, OemReceipt, OemWebhook, Refused
 from services.reception.warranty.records import event
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission, WarrantyWebhook
+from shared.clock import utcnow
 from shared.contracts.warranty import (
-    ClaimAccepted, ClaimDebited, ClaimPaid, ClaimProblem, ClaimRejected, ClaimReturned, ClaimStatus, ClaimSubmissionRefused,
+    ClaimAccepted,
+    ClaimDebited,
+    ClaimPaid,
+    ClaimProblem,
+    ClaimRejected,
+    ClaimReturned,
+    ClaimStatus,
+    ClaimSubmissionRefused,
     ClaimSubmitted,
 )
-from shared.outbox import utcnow
-from shared.problems import ProblemError
+from shared.errors import Unauthenticated
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("pitwall.reception.warranty")
@@ -82,8 +89,12 @@ async def apply_report(uow: UnitOfWork, claim: WarrantyClaim, report: OemClaimSt
     if reported is None:
         log.warning("claim %s: unknown OEM status %r ignored", claim.id, report.status)
         return False
-    view = OemView(ClaimStatus(claim.status), claim.submission, claim.pending_submission_id is not None,
-                   claim.debited_amount is not None)
+    view = OemView(
+        ClaimStatus(claim.status),
+        claim.submission,
+        claim.pending_submission_id is not None,
+        claim.debited_amount is not None,
+    )
     path = steps(view, reported, report.submission)
     at = report.updated_at
     for step in path:
@@ -102,7 +113,11 @@ async def apply_report(uow: UnitOfWork, claim: WarrantyClaim, report: OemClaimSt
             claim.paid_amount, claim.payment_reference, claim.paid_at = report.paid_amount, report.payment_reference, at
             await uow.publish(event(ClaimPaid, claim, occurred_at=at, payment_reference=report.payment_reference))
         elif step is ClaimStatus.DEBITED:
-            claim.debited_amount, claim.reason_code, claim.reason = report.debited_amount, report.reason_code, report.reason
+            claim.debited_amount, claim.reason_code, claim.reason = (
+                report.debited_amount,
+                report.reason_code,
+                report.reason,
+            )
             await uow.publish(event(ClaimDebited, claim, occurred_at=at, reason=report.reason))
     if path:
         claim.version += 1
@@ -114,7 +129,9 @@ def _same_secret(a: SecretStr, b: SecretStr) -> bool:
     return hmac.compare_digest(a.get_secret_value().encode(), b.get_secret_value().encode())
 
 
-async def webhook(uow: UnitOfWork, settings: ReceptionSettings, msg_id: str, message: OemWebhook, signed_with: SecretStr) -> str:
+async def webhook(
+    uow: UnitOfWork, settings: ReceptionSettings, msg_id: str, message: OemWebhook, signed_with: SecretStr
+) -> str:
     """Apply a verified status webhook once per webhook id: `applied`, `no_change`, `duplicate` or `unknown_claim`."""
     if await uow.session.get(WarrantyWebhook, msg_id) is not None:
         return "duplicate"
@@ -123,11 +140,19 @@ async def webhook(uow: UnitOfWork, settings: ReceptionSettings, msg_id: str, mes
     if claim is not None:
         if not _same_secret(settings.oem_profile(claim.site_id).webhook_secret, signed_with):
             # signed by another site's OEM: it may not move this claim
-            raise ProblemError(401, "Unauthorized", "the webhook is not signed with the secret of the claim's OEM",
-                               type_="/problems/webhook-signature")
+            raise Unauthenticated(
+                "the webhook is not signed with the secret of the claim's OEM", type_="/problems/webhook-signature"
+            )
         outcome = "applied" if await apply_report(uow, claim, message.data) else "no_change"
     else:
         log.warning("webhook %s for unknown claim %s", msg_id, message.data.claim_id)
-    uow.session.add(WarrantyWebhook(webhook_id=msg_id, claim_id=message.data.claim_id, type=message.type[:60],
-                                    received_at=utcnow(), outcome=outcome))
+    uow.session.add(
+        WarrantyWebhook(
+            webhook_id=msg_id,
+            claim_id=message.data.claim_id,
+            type=message.type[:60],
+            received_at=utcnow(),
+            outcome=outcome,
+        )
+    )
     return outcome

@@ -11,7 +11,7 @@ from datetime import date
 from services.reception.recalls import Campaign, RecallPort
 from services.reception.settings import ReceptionSettings
 from services.reception.warranty.oem import OemClient
-from shared.outbox import utcnow
+from shared.clock import utcnow
 
 MAX_CACHED = 10_000
 
@@ -37,7 +37,8 @@ class OemRecalls:
             return cached
         found = await self._client.campaigns(profile, vin, self._settings.recall_timeout_seconds)
         campaigns = sorted(
-            (Campaign(c.campaign_number, c.title, c.op_code or None, c.sold_hours) for c in found), key=lambda c: c.number
+            (Campaign(c.campaign_number, c.title, c.op_code or None, c.sold_hours) for c in found),
+            key=lambda c: c.number,
         )
         if len(self._cache) >= MAX_CACHED:
             self._cache = {k: v for k, v in self._cache.items() if k[2] >= day}

@@ -8,13 +8,16 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StrictBool
 
-from services.reception.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
+from services.reception.api.schemas.common import Code, Input, LongText, Mileage, Name, Note, Timed
 from shared.contracts.warranty import ClaimProblem, ClaimStatus
 
-
 # within what the OEM's API takes
-ClaimMoney = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="money, not negative, at most 2 decimals")]
-PartQuantity = Annotated[Decimal, Field(gt=0, max_digits=9, decimal_places=3, description="more than zero, at most 3 decimals")]
+ClaimMoney = Annotated[
+    Decimal, Field(ge=0, max_digits=12, decimal_places=2, description="money, not negative, at most 2 decimals")
+]
+PartQuantity = Annotated[
+    Decimal, Field(gt=0, max_digits=9, decimal_places=3, description="more than zero, at most 3 decimals")
+]
 
 
 class PartLineUpdate(Input):
@@ -42,8 +45,10 @@ class ClaimUpdate(Timed):
     labour_op_code: Code | None = None
     causal_part_number: Code | None = Field(default=None, description="the part that failed (one of the claim's parts)")
     causal_part_waived: StrictBool = Field(
-        default=False, description="true: a labour-only claim, no part failed (needs causal_part_waiver_reason and no parts); "
-        "false, or naming a causal part, ends the waiver")
+        default=False,
+        description="true: a labour-only claim, no part failed (needs causal_part_waiver_reason and no parts); "
+        "false, or naming a causal part, ends the waiver",
+    )
     causal_part_waiver_reason: LongText | None = Field(default=None, description="why the repair needed no part")
     complaint: LongText | None = None
     cause: LongText | None = None
@@ -51,8 +56,12 @@ class ClaimUpdate(Timed):
     condition_code: Code | None = None
     defect_code: Code | None = None
     authorisation_number: Code | None = Field(default=None, description="the OEM's prior authorisation")
-    parts: list[PartLineUpdate] | None = Field(default=None, max_length=200, description="every parts line of the claim")
-    sublet: list[SubletLineUpdate] | None = Field(default=None, max_length=50, description="every sublet line of the claim")
+    parts: list[PartLineUpdate] | None = Field(
+        default=None, max_length=200, description="every parts line of the claim"
+    )
+    sublet: list[SubletLineUpdate] | None = Field(
+        default=None, max_length=50, description="every sublet line of the claim"
+    )
 
 
 class ClaimSubmit(Timed):
@@ -155,7 +164,9 @@ class ClaimRead(ClaimSummary):
     sublet: list[SubletRead]
     authorisation_number: str | None
     amounts: AmountsRead
-    problems: list[ClaimProblem] = Field(description="what stops the claim from being submitted (ours now, or the OEM's at intake)")
+    problems: list[ClaimProblem] = Field(
+        description="what stops the claim from being submitted (ours now, or the OEM's at intake)"
+    )
     oem_reference: str | None
     submission: int = Field(description="the OEM's number of our latest submission it took in (0: none yet)")
     submission_status: SubmissionRead | None

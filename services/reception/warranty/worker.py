@@ -20,7 +20,7 @@ from services.reception.warranty import oem_status
 from services.reception.warranty.domain.lifecycle import AT_OEM
 from services.reception.warranty.oem import OemClient, OemUnavailable, Refused, TakenIn, Unavailable
 from services.reception.warranty.tables import WarrantyClaim, WarrantySubmission
-from shared.outbox import utcnow
+from shared.clock import utcnow
 from shared.runtime import Runtime
 from shared.waiting import woken
 
@@ -74,13 +74,15 @@ class SubmissionWorker:
         now = utcnow()
         lease = timedelta(seconds=self._settings.oem_connect_timeout_seconds + self._settings.oem_timeout_seconds + 5)
         async with AsyncSession(runtime.engine, expire_on_commit=False) as session:
-            rows = (await session.exec(
-                select(WarrantySubmission)
-                .where(col(WarrantySubmission.finished_at).is_(None), WarrantySubmission.due_at <= now)
-                .order_by(col(WarrantySubmission.due_at), col(WarrantySubmission.id))
-                .limit(self._settings.warranty_batch_size)
-                .with_for_update(skip_locked=True)
-            )).all()
+            rows = (
+                await session.exec(
+                    select(WarrantySubmission)
+                    .where(col(WarrantySubmission.finished_at).is_(None), WarrantySubmission.due_at <= now)
+                    .order_by(col(WarrantySubmission.due_at), col(WarrantySubmission.id))
+                    .limit(self._settings.warranty_batch_size)
+                    .with_for_update(skip_locked=True)
+                )
+            ).all()
             for row in rows:
                 row.attempts += 1
                 row.due_at = now + lease
@@ -111,21 +113,33 @@ class SubmissionWorker:
             elif row.finished_at is None:
                 row.last_error = result.error
                 row.due_at = utcnow() + self._backoff(item.attempts)
-                log.info("claim %s not submitted (%s); attempt %d, retry at %s", claim.id, result.error, item.attempts,
-                         row.due_at.isoformat())
+                log.info(
+                    "claim %s not submitted (%s); attempt %d, retry at %s",
+                    claim.id,
+                    result.error,
+                    item.attempts,
+                    row.due_at.isoformat(),
+                )
             await uow.commit()
 
     async def _poll(self, runtime: Runtime) -> None:
         """Ask the OEM about claims it holds that no webhook has moved for a while (a missed webhook)."""
         stale = utcnow() - timedelta(seconds=self._settings.warranty_status_poll_after_seconds)
         async with AsyncSession(runtime.engine, expire_on_commit=False) as session:
-            claims = (await session.exec(
-                select(WarrantyClaim.id, WarrantyClaim.site_id).where(
-                    col(WarrantyClaim.status).in_([s.value for s in AT_OEM]),
-                    col(WarrantyClaim.pending_submission_id).is_(None),
-                    or_(col(WarrantyClaim.status_checked_at).is_(None), col(WarrantyClaim.status_checked_at) < stale),
-                ).order_by(col(WarrantyClaim.status_checked_at)).limit(self._settings.warranty_batch_size)
-            )).all()
+            claims = (
+                await session.exec(
+                    select(WarrantyClaim.id, WarrantyClaim.site_id)
+                    .where(
+                        col(WarrantyClaim.status).in_([s.value for s in AT_OEM]),
+                        col(WarrantyClaim.pending_submission_id).is_(None),
+                        or_(
+                            col(WarrantyClaim.status_checked_at).is_(None), col(WarrantyClaim.status_checked_at) < stale
+                        ),
+                    )
+                    .order_by(col(WarrantyClaim.status_checked_at))
+                    .limit(self._settings.warranty_batch_size)
+                )
+            ).all()
         for claim_id, site_id in claims:
             profile = self._settings.oem_profile(site_id)
             if not profile.connected:

@@ -29,7 +29,9 @@ def actor_of(request: Request, principal: Principal) -> Actor:
     return Actor(principal, settings, request.headers.get(PIN_HEADER))
 
 
-async def write(request: Request, principal: Principal, action: Callable[[UnitOfWork, Actor], Awaitable[T]], status_code: int = 200) -> T:
+async def write(
+    request: Request, principal: Principal, action: Callable[[UnitOfWork, Actor], Awaitable[T]], status_code: int = 200
+) -> T:
     """Run a use case in a unit of work (honouring Idempotency-Key) and commit its answer with its events."""
     async with await open_uow(request, principal) as uow:
         result = await action(uow, actor_of(request, principal))

@@ -11,8 +11,8 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from services.workshop.domain.errors import InvalidInput
 from shared.contracts.workshop import StaleClockKind
+from shared.errors import Invalid
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def clocked_seconds(spans: Iterable[Span], now: datetime) -> int:
 def require_not_before(when: datetime, last: datetime | None, what: str) -> None:
     """Refuse a step dated before the last recorded step (a clock cannot run backwards)."""
     if last is not None and when < last:
-        raise InvalidInput(f"occurred_at {when.isoformat()} is before {what} at {last.isoformat()}")
+        raise Invalid(f"occurred_at {when.isoformat()} is before {what} at {last.isoformat()}")
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ class OpeningDay:
     closes: time
 
 
-def default_shift_end(clock_in: datetime, time_zone: str | None, days: list[OpeningDay], fallback: timedelta) -> datetime:
+def default_shift_end(
+    clock_in: datetime, time_zone: str | None, days: list[OpeningDay], fallback: timedelta
+) -> datetime:
     """The site's closing time that day when it is configured and still ahead; else clock-in + fallback."""
     if time_zone:
         local = clock_in.astimezone(ZoneInfo(time_zone))
@@ -105,23 +107,31 @@ class StaleCondition:
     since: datetime
 
 
-def stale_conditions(now: datetime, clocks: list[OpenJobClock], shifts: list[OpenShift], policy: StalePolicy) -> list[StaleCondition]:
+def stale_conditions(
+    now: datetime, clocks: list[OpenJobClock], shifts: list[OpenShift], policy: StalePolicy
+) -> list[StaleCondition]:
     """Every stale clock at `now`: a job clock left running past clock-out or far past its sold hours; a shift overrun."""
     found: dict[str, StaleCondition] = {}
     for clock in sorted(clocks, key=lambda c: (c.start, c.interval_id)):
         if clock.technician_clocked_out_at is not None:
             key = f"job_past_clock_out:{clock.interval_id}"
             since = max(clock.start, clock.technician_clocked_out_at)
-            found[key] = StaleCondition(key, clock.site_id, StaleClockKind.JOB_PAST_CLOCK_OUT, clock.technician_id, clock.job_id, since)
+            found[key] = StaleCondition(
+                key, clock.site_id, StaleClockKind.JOB_PAST_CLOCK_OUT, clock.technician_id, clock.job_id, since
+            )
         limit = timedelta(hours=float(clock.sold_hours * policy.sold_hours_factor)) + policy.job_grace
         crossed = crossing_time(clock.job_closed, list(clock.job_running_starts), limit)
         key = f"job_over_sold_hours:{clock.job_id}:{clock.job_round}"
         if crossed is not None and crossed < now and key not in found:
-            found[key] = StaleCondition(key, clock.site_id, StaleClockKind.JOB_OVER_SOLD_HOURS, clock.technician_id, clock.job_id, crossed)
+            found[key] = StaleCondition(
+                key, clock.site_id, StaleClockKind.JOB_OVER_SOLD_HOURS, clock.technician_id, clock.job_id, crossed
+            )
     for shift in shifts:
         if shift.shift_end is not None and now > shift.shift_end + policy.shift_grace:
             key = f"shift_overrun:{shift.attendance_id}"
-            found[key] = StaleCondition(key, shift.site_id, StaleClockKind.SHIFT_OVERRUN, shift.technician_id, None, shift.shift_end)
+            found[key] = StaleCondition(
+                key, shift.site_id, StaleClockKind.SHIFT_OVERRUN, shift.technician_id, None, shift.shift_end
+            )
     return list(found.values())
 
 

@@ -72,7 +72,10 @@ def bay_refusals(required_skill: str | None, bay: BayView) -> list[Refusal]:
     kind = job_kind(required_skill)
     if bay.job_kinds and kind not in bay.job_kinds:
         refusals.append(
-            Refusal("wrong_bay_kind", f"bay {bay.name!r} ({bay.kind}) takes {', '.join(sorted(bay.job_kinds))}, not {kind} work")
+            Refusal(
+                "wrong_bay_kind",
+                f"bay {bay.name!r} ({bay.kind}) takes {', '.join(sorted(bay.job_kinds))}, not {kind} work",
+            )
         )
     return refusals
 
@@ -115,8 +118,15 @@ def rank_technicians(required_skill: str | None, techs: list[TechnicianView]) ->
 
     def key(c: TechnicianCandidate) -> tuple[object, ...]:
         # A specialist whose other skills are fewer is kept for this kind of work; generalists stay free.
-        return (not c.eligible, not c.has_skill, _STATE_ORDER[c.technician.state], c.technician.load_hours,
-                c.technician.open_jobs, len(c.technician.skills), c.technician.name)
+        return (
+            not c.eligible,
+            not c.has_skill,
+            _STATE_ORDER[c.technician.state],
+            c.technician.load_hours,
+            c.technician.open_jobs,
+            len(c.technician.skills),
+            c.technician.name,
+        )
 
     return sorted(candidates, key=key)
 

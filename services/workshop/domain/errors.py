@@ -1,34 +1,10 @@
-"""Rule violations the domain raises; the app turns each into a problem+json answer."""
+"""The floor's own refusals, on top of the shared domain errors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-
-class DomainError(Exception):
-    """A rule of the floor refused the step."""
-
-    status = 409
-    type_ = "/problems/conflict"
-    title = "Conflict"
-
-    def __init__(self, detail: str, **extensions: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.extensions = extensions
-
-
-class IllegalTransition(DomainError):
-    """The step is not allowed in the current state; names the state and the allowed steps."""
-
-    type_ = "/problems/illegal-transition"
-    title = "Illegal transition"
-
-    def __init__(self, detail: str, *, state: str, allowed: list[str], **extensions: Any) -> None:
-        super().__init__(detail, state=state, allowed=allowed, **extensions)
-        self.state = state
-        self.allowed = allowed
+from shared.errors import Conflict
 
 
 @dataclass(frozen=True)
@@ -39,7 +15,7 @@ class Refusal:
     detail: str
 
 
-class DispatchRefused(DomainError):
+class DispatchRefused(Conflict):
     """The technician or bay cannot take the job; lists every reason."""
 
     type_ = "/problems/dispatch-refused"
@@ -51,11 +27,3 @@ class DispatchRefused(DomainError):
             reasons=[{"code": r.code, "detail": r.detail} for r in refusals],
         )
         self.refusals = refusals
-
-
-class InvalidInput(DomainError):
-    """The input contradicts what is recorded (e.g. a time before the last step)."""
-
-    status = 422
-    type_ = "/problems/validation"
-    title = "Invalid input"

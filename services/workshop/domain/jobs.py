@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from services.workshop.domain.errors import IllegalTransition
+from shared.errors import IllegalTransition
 
 
 class JobStatus(StrEnum):
@@ -55,7 +55,9 @@ def require_step(status: JobStatus, step: Step, job_id: str) -> None:
     """Raise IllegalTransition unless the status allows the step."""
     if step not in ALLOWED[status]:
         raise IllegalTransition(
-            f"job {job_id!r} is {status.value}: {step.value} is not allowed", state=status.value, allowed=allowed_steps(status)
+            f"job {job_id!r} is {status.value}: {step.value} is not allowed",
+            state=status.value,
+            allowed=allowed_steps(status),
         )
 
 

@@ -7,14 +7,14 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import TechnicianRow
+from services.workshop.adapters.store import get_technician
+from services.workshop.adapters.tables import TechnicianRow
 from services.workshop.domain.clock import pin_matches, require_not_before
 from services.workshop.settings import WorkshopSettings
-from services.workshop.store import get_technician
 from shared.auth import Principal, Role
+from shared.clock import utcnow
+from shared.errors import Forbidden, Invalid
 from shared.http import event_time
-from shared.outbox import utcnow
-from shared.problems import ProblemError
 
 PIN_HEADER = "X-Technician-Pin"
 
@@ -46,22 +46,32 @@ class Actor:
         return utcnow()
 
 
-async def acting_technician(session: AsyncSession, actor: Actor, technician_id: str | None, *, site_id: str | None = None,
-                            default: str | None = None, lock: bool = True) -> TechnicianRow:
+async def acting_technician(
+    session: AsyncSession,
+    actor: Actor,
+    technician_id: str | None,
+    *,
+    site_id: str | None = None,
+    default: str | None = None,
+    lock: bool = True,
+) -> TechnicianRow:
     """The technician a step is done as: only oneself (token subject, or badge PIN at a terminal) unless foreman/manager."""
     ident = technician_id or (default if actor.supervises else None)
     if ident is None and Role.TECHNICIAN in actor.principal.roles:
         ident = actor.principal.subject
     if ident is None:
-        raise ProblemError(422, "Invalid input", "technician_id is required", type_="/problems/validation")
+        raise Invalid("technician_id is required")
     tech = await get_technician(session, ident, actor.principal, site_id=site_id, lock=lock)
     if actor.supervises or actor.principal.subject == tech.id:
         return tech
     if actor.pin is not None and pin_matches(actor.pin, tech.pin_hash):
         return tech
-    detail = ("the PIN does not match this technician" if actor.pin is not None
-              else "technicians may only clock themselves (or send their PIN in X-Technician-Pin at a shared terminal)")
-    raise ProblemError(403, "Forbidden", detail, type_="/problems/not-yourself")
+    detail = (
+        "the PIN does not match this technician"
+        if actor.pin is not None
+        else "technicians may only clock themselves (or send their PIN in X-Technician-Pin at a shared terminal)"
+    )
+    raise Forbidden(detail, type_="/problems/not-yourself")
 
 
 def check_after(when: datetime, last: datetime | None, what: str) -> None:

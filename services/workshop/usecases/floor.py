@@ -6,10 +6,10 @@ from datetime import datetime, time, timedelta
 
 from sqlmodel import select
 
-from services.workshop.db import AttendanceRow, BayRow, BreakRow, JobRow, SiteRow, TechnicianRow
-from services.workshop.domain.clock import OpeningDay, default_shift_end, hash_pin
-from services.workshop.domain.errors import IllegalTransition, InvalidInput
-from services.workshop.schemas import (
+from services.workshop.adapters.store import TechnicianNow, get_bay, technician_now
+from services.workshop.adapters.tables import AttendanceRow, BayRow, BreakRow, JobRow, SiteRow, TechnicianRow
+from services.workshop.adapters.views import bay_read, technician_read
+from services.workshop.api.schemas import (
     BayCreate,
     BayRead,
     BayStatusUpdate,
@@ -20,10 +20,10 @@ from services.workshop.schemas import (
     TechnicianRead,
     TechnicianUpdate,
 )
-from services.workshop.store import TechnicianNow, get_bay, new_id, technician_now
+from services.workshop.domain.clock import OpeningDay, default_shift_end, hash_pin
 from services.workshop.usecases.clocks import ATTENDANCE_ALLOWED, leave_job_for_break
 from services.workshop.usecases.context import Actor, acting_technician, check_after
-from services.workshop.views import bay_read, technician_read
+from shared.clock import new_id
 from shared.contracts.workshop import (
     BayStatus,
     BayStatusChanged,
@@ -32,28 +32,45 @@ from shared.contracts.workshop import (
     TechnicianClockedIn,
     TechnicianClockedOut,
 )
-from shared.problems import ProblemError
+from shared.errors import Conflict, IllegalTransition, Invalid
 from shared.uow import UnitOfWork
 
 
 def _bay_event(bay: BayRow, when: datetime) -> BayStatusChanged:
-    return BayStatusChanged(site_id=bay.site_id, occurred_at=when, bay_id=bay.id, name=bay.name, kind=bay.kind,
-                            status=BayStatus(bay.status), reason=bay.reason, expected_return=bay.expected_return)
+    return BayStatusChanged(
+        site_id=bay.site_id,
+        occurred_at=when,
+        bay_id=bay.id,
+        name=bay.name,
+        kind=bay.kind,
+        status=BayStatus(bay.status),
+        reason=bay.reason,
+        expected_return=bay.expected_return,
+    )
 
 
 async def _name_taken(uow: UnitOfWork, site_id: str, name: str, bay_id: str | None = None) -> None:
     statement = select(BayRow).where(BayRow.site_id == site_id, BayRow.name == name)
     other = (await uow.session.exec(statement)).first()
     if other is not None and other.id != bay_id:
-        raise ProblemError(409, "Conflict", f"site {site_id!r} already has a bay named {name!r}", type_="/problems/duplicate")
+        raise Conflict(f"site {site_id!r} already has a bay named {name!r}", type_="/problems/duplicate")
 
 
 async def create_bay(uow: UnitOfWork, actor: Actor, site_id: str, body: BayCreate) -> BayRead:
     """Add a bay; its first status is published."""
     when = actor.when(body.occurred_at)
     await _name_taken(uow, site_id, body.name)
-    bay = BayRow(id=new_id(), site_id=site_id, name=body.name, kind=body.kind.value, status=body.status.value, reason=body.reason,
-                 expected_return=body.expected_return, job_kinds=sorted(set(body.job_kinds)), last_change_at=when)
+    bay = BayRow(
+        id=new_id(),
+        site_id=site_id,
+        name=body.name,
+        kind=body.kind.value,
+        status=body.status.value,
+        reason=body.reason,
+        expected_return=body.expected_return,
+        job_kinds=sorted(set(body.job_kinds)),
+        last_change_at=when,
+    )
     uow.session.add(bay)
     await uow.publish(_bay_event(bay, when))
     return await bay_read(uow.session, bay)
@@ -94,10 +111,18 @@ async def create_technician(uow: UnitOfWork, site_id: str, body: TechnicianCreat
     """Add a technician (their id is the subject of their token)."""
     ident = body.id or new_id()
     if await uow.session.get(TechnicianRow, ident) is not None:
-        raise ProblemError(409, "Conflict", f"technician {ident!r} already exists", type_="/problems/duplicate")
+        raise Conflict(f"technician {ident!r} already exists", type_="/problems/duplicate")
     await _badge_taken(uow, site_id, body.badge, ident)
-    tech = TechnicianRow(id=ident, site_id=site_id, name=body.name, skills=sorted(set(body.skills)), level=body.level.value,
-                         team=body.team, badge=body.badge, pin_hash=hash_pin(body.pin) if body.pin else None)
+    tech = TechnicianRow(
+        id=ident,
+        site_id=site_id,
+        name=body.name,
+        skills=sorted(set(body.skills)),
+        level=body.level.value,
+        team=body.team,
+        badge=body.badge,
+        pin_hash=hash_pin(body.pin) if body.pin else None,
+    )
     uow.session.add(tech)
     return technician_read(await technician_now(uow.session, tech))
 
@@ -105,9 +130,13 @@ async def create_technician(uow: UnitOfWork, site_id: str, body: TechnicianCreat
 async def _badge_taken(uow: UnitOfWork, site_id: str, badge: str | None, tech_id: str) -> None:
     if badge is None:
         return
-    other = (await uow.session.exec(select(TechnicianRow).where(TechnicianRow.site_id == site_id, TechnicianRow.badge == badge))).first()
+    other = (
+        await uow.session.exec(
+            select(TechnicianRow).where(TechnicianRow.site_id == site_id, TechnicianRow.badge == badge)
+        )
+    ).first()
     if other is not None and other.id != tech_id:
-        raise ProblemError(409, "Conflict", f"badge {badge!r} belongs to technician {other.id!r}", type_="/problems/duplicate")
+        raise Conflict(f"badge {badge!r} belongs to technician {other.id!r}", type_="/problems/duplicate")
 
 
 async def update_technician(uow: UnitOfWork, tech: TechnicianRow, body: TechnicianUpdate) -> TechnicianRead:
@@ -117,7 +146,9 @@ async def update_technician(uow: UnitOfWork, tech: TechnicianRow, body: Technici
     if changes.get("active") is False:
         now = await technician_now(uow.session, tech)
         if now.attendance is not None:
-            raise IllegalTransition(f"technician {tech.name!r} is clocked in", state=now.state.value, allowed=["clock-out"])
+            raise IllegalTransition(
+                f"technician {tech.name!r} is clocked in", state=now.state.value, allowed=["clock-out"]
+            )
     for key, value in changes.items():
         if key == "pin":
             tech.pin_hash = hash_pin(value)
@@ -130,14 +161,21 @@ async def update_technician(uow: UnitOfWork, tech: TechnicianRow, body: Technici
 
 async def _shift_end(uow: UnitOfWork, actor: Actor, site_id: str, clock_in: datetime) -> datetime:
     site = await uow.session.get(SiteRow, site_id)
-    days = [OpeningDay(d["weekday"], time.fromisoformat(d["opens"]), time.fromisoformat(d["closes"]))
-            for d in (site.opening_hours if site else [])]
-    return default_shift_end(clock_in, site.time_zone if site else None, days, timedelta(hours=actor.settings.default_shift_hours))
+    days = [
+        OpeningDay(d["weekday"], time.fromisoformat(d["opens"]), time.fromisoformat(d["closes"]))
+        for d in (site.opening_hours if site else [])
+    ]
+    return default_shift_end(
+        clock_in, site.time_zone if site else None, days, timedelta(hours=actor.settings.default_shift_hours)
+    )
 
 
 def _refuse(tech: TechnicianRow, now: TechnicianNow, step: str) -> IllegalTransition:
-    return IllegalTransition(f"technician {tech.name!r} is {now.state.value.replace('_', ' ')}: {step} is not allowed",
-                             state=now.state.value, allowed=ATTENDANCE_ALLOWED[now.state])
+    return IllegalTransition(
+        f"technician {tech.name!r} is {now.state.value.replace('_', ' ')}: {step} is not allowed",
+        state=now.state.value,
+        allowed=ATTENDANCE_ALLOWED[now.state],
+    )
 
 
 async def clock_in(uow: UnitOfWork, actor: Actor, technician_id: str, body: ClockIn) -> TechnicianRead:
@@ -152,13 +190,24 @@ async def clock_in(uow: UnitOfWork, actor: Actor, technician_id: str, body: Cloc
     check_after(when, tech.last_clock_at, "the technician's last clocking")
     shift_end = body.shift_end or await _shift_end(uow, actor, tech.site_id, when)
     if shift_end <= when:
-        raise InvalidInput(f"shift_end {shift_end.isoformat()} is not after the clock-in at {when.isoformat()}")
-    uow.session.add(AttendanceRow(id=new_id(), site_id=tech.site_id, technician_id=tech.id, start_at=when, recorded_start=when,
-                                  shift_end=shift_end))
+        raise Invalid(f"shift_end {shift_end.isoformat()} is not after the clock-in at {when.isoformat()}")
+    uow.session.add(
+        AttendanceRow(
+            id=new_id(),
+            site_id=tech.site_id,
+            technician_id=tech.id,
+            start_at=when,
+            recorded_start=when,
+            shift_end=shift_end,
+        )
+    )
     tech.last_clock_at = when
     uow.session.add(tech)
-    await uow.publish(TechnicianClockedIn(site_id=tech.site_id, occurred_at=when, technician_id=tech.id, name=tech.name,
-                                          shift_end=shift_end))
+    await uow.publish(
+        TechnicianClockedIn(
+            site_id=tech.site_id, occurred_at=when, technician_id=tech.id, name=tech.name, shift_end=shift_end
+        )
+    )
     await uow.session.flush()
     return technician_read(await technician_now(uow.session, tech))
 
@@ -196,7 +245,11 @@ async def start_break(uow: UnitOfWork, actor: Actor, technician_id: str, body: C
     if now.interval is not None:
         job = (await uow.session.exec(select(JobRow).where(JobRow.id == now.interval.job_id).with_for_update())).one()
         await leave_job_for_break(uow, job, now.interval, when)
-    uow.session.add(BreakRow(id=new_id(), site_id=tech.site_id, technician_id=tech.id, attendance_id=now.attendance.id, start_at=when))
+    uow.session.add(
+        BreakRow(
+            id=new_id(), site_id=tech.site_id, technician_id=tech.id, attendance_id=now.attendance.id, start_at=when
+        )
+    )
     tech.last_clock_at = when
     uow.session.add(tech)
     await uow.publish(TechnicianBreakStarted(site_id=tech.site_id, occurred_at=when, technician_id=tech.id))

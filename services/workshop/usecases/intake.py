@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlmodel import select
 
-from services.workshop.db import JobRow, PartsRequestRow, RepairOrderRow, SiteRow
+from services.workshop.adapters.tables import JobRow, PartsRequestRow, RepairOrderRow, SiteRow
 from services.workshop.domain.jobs import OPEN_WORK, JobStatus
 from services.workshop.usecases.clocks import clock_off_one, open_intervals, touch
 from shared.contracts import parts, reception
@@ -33,15 +33,28 @@ async def _repair_order(uow: UnitOfWork, site_id: str, repair_order_id: str) -> 
 async def _job(uow: UnitOfWork, site_id: str, ro: RepairOrderRow, job_line_id: str) -> JobRow:
     job = await uow.session.get(JobRow, job_line_id, with_for_update=True)
     if job is None:
-        job = JobRow(id=job_line_id, site_id=site_id, repair_order_id=ro.id, ro_number=ro.ro_number, status=JobStatus.PROPOSED.value)
+        job = JobRow(
+            id=job_line_id,
+            site_id=site_id,
+            repair_order_id=ro.id,
+            ro_number=ro.ro_number,
+            status=JobStatus.PROPOSED.value,
+        )
         uow.session.add(job)
     elif job.site_id != site_id or job.repair_order_id != ro.id:
-        raise ForeignSite(f"job line {job_line_id!r} belongs to repair order {job.repair_order_id!r} of site {job.site_id!r}")
+        raise ForeignSite(
+            f"job line {job_line_id!r} belongs to repair order {job.repair_order_id!r} of site {job.site_id!r}"
+        )
     return job
 
 
 def _take_line(job: JobRow, line: reception.JobLine) -> None:
-    job.op_code, job.description, job.required_skill, job.sold_hours = line.op_code, line.description, line.required_skill, line.sold_hours
+    job.op_code, job.description, job.required_skill, job.sold_hours = (
+        line.op_code,
+        line.description,
+        line.required_skill,
+        line.sold_hours,
+    )
     if job.required_skill:
         job.required_skill = job.required_skill.strip().lower()
 
@@ -65,7 +78,9 @@ async def on_repair_order_opened(uow: UnitOfWork, event: reception.RepairOrderOp
         job = await _job(uow, event.site_id, ro, line.job_line_id)
         if job.status == JobStatus.PROPOSED.value and not job.line_removed:
             _take_line(job, line)
-    for job in (await uow.session.exec(select(JobRow).where(JobRow.repair_order_id == ro.id, JobRow.ro_number == ""))).all():
+    for job in (
+        await uow.session.exec(select(JobRow).where(JobRow.repair_order_id == ro.id, JobRow.ro_number == ""))
+    ).all():
         job.ro_number = ro.ro_number
         uow.session.add(job)
 
@@ -90,12 +105,26 @@ async def on_line_approved(uow: UnitOfWork, event: reception.JobLineApproved) ->
     if job.status != JobStatus.PROPOSED.value and not requeue:
         return
     _take_line(job, event.line)
-    job.status, job.approved_at, job.decided_at, job.withdrawn_reason = JobStatus.QUEUED.value, event.occurred_at, event.occurred_at, ""
+    job.status, job.approved_at, job.decided_at, job.withdrawn_reason = (
+        JobStatus.QUEUED.value,
+        event.occurred_at,
+        event.occurred_at,
+        "",
+    )
     job.ro_number = ro.ro_number
     touch(uow.session, job, event.occurred_at)
-    await uow.publish(JobQueued(site_id=event.site_id, occurred_at=event.occurred_at, job_id=job.id, repair_order_id=ro.id,
-                                ro_number=ro.ro_number, required_skill=job.required_skill, sold_hours=job.sold_hours,
-                                approved_at=event.occurred_at))
+    await uow.publish(
+        JobQueued(
+            site_id=event.site_id,
+            occurred_at=event.occurred_at,
+            job_id=job.id,
+            repair_order_id=ro.id,
+            ro_number=ro.ro_number,
+            required_skill=job.required_skill,
+            sold_hours=job.sold_hours,
+            approved_at=event.occurred_at,
+        )
+    )
 
 
 async def on_line_declined(uow: UnitOfWork, event: reception.JobLineDeclined) -> None:
@@ -143,36 +172,62 @@ async def withdraw(uow: UnitOfWork, job: JobRow, reason: str, when: datetime) ->
     job.status, job.withdrawn_reason = JobStatus.WITHDRAWN.value, reason
     job.pause_reason, job.pause_note, job.paused_at = None, "", None
     touch(uow.session, job, when)
-    await uow.publish(JobWithdrawn(site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id,
-                                   reason=reason))
+    await uow.publish(
+        JobWithdrawn(
+            site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id, reason=reason
+        )
+    )
 
 
 async def on_parts_request_received(uow: UnitOfWork, event: parts.PartsRequestReceived) -> None:
     """A request entered at the counter for one of our jobs shows on that job."""
-    await _parts_request(uow, event.request_id, event.site_id, event.job_id, event.requested_at,
-                         [{"part_number": line.part_number, "quantity": str(line.quantity)} for line in event.lines])
+    await _parts_request(
+        uow,
+        event.request_id,
+        event.site_id,
+        event.job_id,
+        event.requested_at,
+        [{"part_number": line.part_number, "quantity": str(line.quantity)} for line in event.lines],
+    )
 
 
 async def on_parts_issued(uow: UnitOfWork, event: parts.PartsIssued) -> None:
     """A request issued in full shows on its job (a job paused for parts can resume)."""
-    request = await _parts_request(uow, event.request_id, event.site_id, event.job_id, event.occurred_at,
-                                   [{"part_number": line.part_number, "quantity": str(line.quantity)} for line in event.lines])
-    if request is not None and event.request_fully_issued and (request.issued_at is None or request.issued_at > event.occurred_at):
+    request = await _parts_request(
+        uow,
+        event.request_id,
+        event.site_id,
+        event.job_id,
+        event.occurred_at,
+        [{"part_number": line.part_number, "quantity": str(line.quantity)} for line in event.lines],
+    )
+    if (
+        request is not None
+        and event.request_fully_issued
+        and (request.issued_at is None or request.issued_at > event.occurred_at)
+    ):
         request.issued_at = event.occurred_at
         uow.session.add(request)
 
 
 async def on_parts_backordered(uow: UnitOfWork, event: parts.PartsBackordered) -> None:
     """A backordered request shows on its job with the expected date."""
-    request = await _parts_request(uow, event.request_id, event.site_id, event.job_id, event.occurred_at,
-                                   [{"part_number": event.part_number, "quantity": str(event.quantity)}])
+    request = await _parts_request(
+        uow,
+        event.request_id,
+        event.site_id,
+        event.job_id,
+        event.occurred_at,
+        [{"part_number": event.part_number, "quantity": str(event.quantity)}],
+    )
     if request is not None and request.issued_at is None:
         request.backordered, request.backordered_until = True, event.expected_at
         uow.session.add(request)
 
 
-async def _parts_request(uow: UnitOfWork, request_id: str, site_id: str, job_id: str | None, when: datetime,
-                         lines: list[dict[str, str]]) -> PartsRequestRow | None:
+async def _parts_request(
+    uow: UnitOfWork, request_id: str, site_id: str, job_id: str | None, when: datetime, lines: list[dict[str, str]]
+) -> PartsRequestRow | None:
     request = await uow.session.get(PartsRequestRow, request_id, with_for_update=True)
     if request is not None:
         return request if request.site_id == site_id else None
@@ -181,7 +236,14 @@ async def _parts_request(uow: UnitOfWork, request_id: str, site_id: str, job_id:
     job = await uow.session.get(JobRow, job_id)
     if job is None or job.site_id != site_id:
         return None
-    request = PartsRequestRow(id=request_id, site_id=site_id, job_id=job.id, repair_order_id=job.repair_order_id,
-                              requested_by="parts counter", lines=lines, requested_at=when)
+    request = PartsRequestRow(
+        id=request_id,
+        site_id=site_id,
+        job_id=job.id,
+        repair_order_id=job.repair_order_id,
+        requested_by="parts counter",
+        lines=lines,
+        requested_at=when,
+    )
     uow.session.add(request)
     return request

@@ -7,11 +7,21 @@ from decimal import Decimal
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from services.workshop.db import JobRow, PartsRequestRow
-from services.workshop.domain.dispatch import dispatch_refusals, rank_bays, rank_technicians
-from services.workshop.domain.errors import DispatchRefused, IllegalTransition, Refusal
-from services.workshop.domain.jobs import OPEN_WORK, JobStatus, Step, allowed_steps, require_step
-from services.workshop.schemas import (
+from services.workshop.adapters.store import (
+    bay_holder,
+    bay_view,
+    bay_views,
+    get_bay,
+    get_job,
+    get_technician,
+    technician_now,
+    technician_view,
+    technicians_now,
+    workload,
+)
+from services.workshop.adapters.tables import JobRow, PartsRequestRow
+from services.workshop.adapters.views import job_read, parts_request_read
+from services.workshop.api.schemas import (
     BayCandidateRead,
     CandidatesRead,
     JobDispatch,
@@ -23,19 +33,9 @@ from services.workshop.schemas import (
     ReasonRead,
     TechnicianCandidateRead,
 )
-from services.workshop.store import (
-    bay_holder,
-    bay_view,
-    bay_views,
-    get_bay,
-    get_job,
-    get_technician,
-    new_id,
-    technician_now,
-    technician_view,
-    technicians_now,
-    workload,
-)
+from services.workshop.domain.dispatch import dispatch_refusals, rank_bays, rank_technicians
+from services.workshop.domain.errors import DispatchRefused, Refusal
+from services.workshop.domain.jobs import OPEN_WORK, JobStatus, Step, allowed_steps, require_step
 from services.workshop.usecases.clocks import (
     clock_off_one,
     open_intervals,
@@ -47,15 +47,26 @@ from services.workshop.usecases.clocks import (
     touch,
 )
 from services.workshop.usecases.context import Actor, acting_technician, check_after
-from services.workshop.views import job_read, parts_request_read
 from shared.auth import Principal
-from shared.contracts.workshop import JobClockedOn, JobCompleted, JobDispatched, JobResumed, PartsRequested, RequestedPart
+from shared.clock import new_id
+from shared.contracts.workshop import (
+    JobClockedOn,
+    JobCompleted,
+    JobDispatched,
+    JobResumed,
+    PartsRequested,
+    RequestedPart,
+)
+from shared.errors import IllegalTransition
 from shared.uow import UnitOfWork
 
 
 def _not_on_job(job: JobRow, who: str) -> IllegalTransition:
-    return IllegalTransition(f"technician {who!r} is not clocked on job {job.id!r}", state=job.status,
-                             allowed=allowed_steps(JobStatus(job.status)))
+    return IllegalTransition(
+        f"technician {who!r} is not clocked on job {job.id!r}",
+        state=job.status,
+        allowed=allowed_steps(JobStatus(job.status)),
+    )
 
 
 async def dispatch(uow: UnitOfWork, actor: Actor, job_id: str, body: JobDispatch) -> JobRead:
@@ -68,9 +79,14 @@ async def dispatch(uow: UnitOfWork, actor: Actor, job_id: str, body: JobDispatch
     bay = await get_bay(session, body.bay_id, actor.principal, site_id=job.site_id, lock=True)
     when = actor.when(body.occurred_at)
     check_after(when, job.last_change_at, "the job's last step")
-    open_jobs = (await session.exec(select(JobRow).where(JobRow.site_id == job.site_id,
-                                                         col(JobRow.status).in_([s.value for s in OPEN_WORK])))).all()
-    refusals = dispatch_refusals(job.required_skill, technician_view(await technician_now(session, tech)), bay_view(bay, open_jobs))
+    open_jobs = (
+        await session.exec(
+            select(JobRow).where(JobRow.site_id == job.site_id, col(JobRow.status).in_([s.value for s in OPEN_WORK]))
+        )
+    ).all()
+    refusals = dispatch_refusals(
+        job.required_skill, technician_view(await technician_now(session, tech)), bay_view(bay, open_jobs)
+    )
     if status is JobStatus.PAUSED and bay.id != job.bay_id:
         holder = await bay_holder(session, bay.id)
         if holder is not None:
@@ -84,8 +100,17 @@ async def dispatch(uow: UnitOfWork, actor: Actor, job_id: str, body: JobDispatch
     if status is JobStatus.QUEUED:
         job.status = JobStatus.DISPATCHED.value
     touch(session, job, when)
-    await uow.publish(JobDispatched(site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id,
-                                    technician_id=tech.id, bay_id=bay.id, reassigned=reassigned))
+    await uow.publish(
+        JobDispatched(
+            site_id=job.site_id,
+            occurred_at=when,
+            job_id=job.id,
+            repair_order_id=job.repair_order_id,
+            technician_id=tech.id,
+            bay_id=bay.id,
+            reassigned=reassigned,
+        )
+    )
     return await job_read(session, job, actor.now())
 
 
@@ -98,15 +123,37 @@ async def candidates(session: AsyncSession, principal: Principal, job_id: str) -
     ranked_techs = rank_technicians(job.required_skill, techs)
     ranked_bays = rank_bays(job.required_skill, await bay_views(session, job.site_id))
     return CandidatesRead(
-        job_id=job.id, required_skill=job.required_skill,
-        technicians=[TechnicianCandidateRead(
-            rank=i, technician_id=c.technician.id, name=c.technician.name, level=c.technician.level,
-            skills=sorted(c.technician.skills), state=c.technician.state.value, load_hours=c.technician.load_hours,
-            open_jobs=c.technician.open_jobs, has_skill=c.has_skill, eligible=c.eligible,
-            reasons=[ReasonRead(code=r.code, detail=r.detail) for r in c.refusals]) for i, c in enumerate(ranked_techs, 1)],
-        bays=[BayCandidateRead(rank=i, bay_id=c.bay.id, name=c.bay.name, kind=c.bay.kind, status=c.bay.status, free=c.free,
-                               eligible=c.eligible, reasons=[ReasonRead(code=r.code, detail=r.detail) for r in c.refusals])
-              for i, c in enumerate(ranked_bays, 1)],
+        job_id=job.id,
+        required_skill=job.required_skill,
+        technicians=[
+            TechnicianCandidateRead(
+                rank=i,
+                technician_id=c.technician.id,
+                name=c.technician.name,
+                level=c.technician.level,
+                skills=sorted(c.technician.skills),
+                state=c.technician.state.value,
+                load_hours=c.technician.load_hours,
+                open_jobs=c.technician.open_jobs,
+                has_skill=c.has_skill,
+                eligible=c.eligible,
+                reasons=[ReasonRead(code=r.code, detail=r.detail) for r in c.refusals],
+            )
+            for i, c in enumerate(ranked_techs, 1)
+        ],
+        bays=[
+            BayCandidateRead(
+                rank=i,
+                bay_id=c.bay.id,
+                name=c.bay.name,
+                kind=c.bay.kind,
+                status=c.bay.status,
+                free=c.free,
+                eligible=c.eligible,
+                reasons=[ReasonRead(code=r.code, detail=r.detail) for r in c.refusals],
+            )
+            for i, c in enumerate(ranked_bays, 1)
+        ],
     )
 
 
@@ -119,12 +166,18 @@ async def clock_on(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) ->
     job = await get_job(session, job_id, actor.principal, lock=True)
     status = JobStatus(job.status)
     if status is JobStatus.PAUSED:
-        raise IllegalTransition(f"job {job.id!r} is paused: resume it", state=status.value, allowed=allowed_steps(status))
+        raise IllegalTransition(
+            f"job {job.id!r} is paused: resume it", state=status.value, allowed=allowed_steps(status)
+        )
     require_step(status, Step.CLOCK_ON, job.id)
     tech = await acting_technician(session, actor, body.technician_id, site_id=job.site_id, default=job.technician_id)
     if status is JobStatus.DISPATCHED and tech.id != job.technician_id:
-        raise IllegalTransition(f"job {job.id!r} is dispatched to {job.technician_id!r}; the foreman reassigns it first",
-                                state=status.value, allowed=allowed_steps(status), technician_id=job.technician_id)
+        raise IllegalTransition(
+            f"job {job.id!r} is dispatched to {job.technician_id!r}; the foreman reassigns it first",
+            state=status.value,
+            allowed=allowed_steps(status),
+            technician_id=job.technician_id,
+        )
     when = actor.when(body.occurred_at)
     await require_free_technician(session, tech, when)
     check_after(when, job.last_change_at, "the job's last step")
@@ -135,8 +188,16 @@ async def clock_on(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) ->
     job.status = JobStatus.IN_PROGRESS.value
     job.pause_reason, job.pause_note, job.paused_at = None, "", None
     touch(session, job, when)
-    await uow.publish(JobClockedOn(site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id,
-                                   technician_id=tech.id, bay_id=job.bay_id))
+    await uow.publish(
+        JobClockedOn(
+            site_id=job.site_id,
+            occurred_at=when,
+            job_id=job.id,
+            repair_order_id=job.repair_order_id,
+            technician_id=tech.id,
+            bay_id=job.bay_id,
+        )
+    )
     return await job_read(session, job, actor.now())
 
 
@@ -146,7 +207,13 @@ async def pause(uow: UnitOfWork, actor: Actor, job_id: str, body: JobPause) -> J
     job = await get_job(session, job_id, actor.principal, lock=True)
     require_step(JobStatus(job.status), Step.PAUSE, job.id)
     running = await open_intervals(session, job.id)
-    tech = await acting_technician(session, actor, body.technician_id, site_id=job.site_id, default=running[0].technician_id if running else job.technician_id)
+    tech = await acting_technician(
+        session,
+        actor,
+        body.technician_id,
+        site_id=job.site_id,
+        default=running[0].technician_id if running else job.technician_id,
+    )
     if not actor.supervises and tech.id not in {i.technician_id for i in running}:
         raise _not_on_job(job, tech.id)
     when = actor.when(body.occurred_at)
@@ -163,8 +230,12 @@ async def resume(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) -> J
     require_step(status, Step.RESUME, job.id)
     tech = await acting_technician(session, actor, body.technician_id, site_id=job.site_id, default=job.technician_id)
     if tech.id != job.technician_id:
-        raise IllegalTransition(f"job {job.id!r} is assigned to {job.technician_id!r}; the foreman reassigns it first",
-                                state=status.value, allowed=allowed_steps(status), technician_id=job.technician_id)
+        raise IllegalTransition(
+            f"job {job.id!r} is assigned to {job.technician_id!r}; the foreman reassigns it first",
+            state=status.value,
+            allowed=allowed_steps(status),
+            technician_id=job.technician_id,
+        )
     when = actor.when(body.occurred_at)
     await require_free_technician(session, tech, when)
     check_after(when, job.last_change_at, "the job's last step")
@@ -174,8 +245,16 @@ async def resume(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) -> J
     job.status = JobStatus.IN_PROGRESS.value
     job.pause_reason, job.pause_note, job.paused_at = None, "", None
     touch(session, job, when)
-    await uow.publish(JobResumed(site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id,
-                                 technician_id=tech.id, bay_id=job.bay_id))
+    await uow.publish(
+        JobResumed(
+            site_id=job.site_id,
+            occurred_at=when,
+            job_id=job.id,
+            repair_order_id=job.repair_order_id,
+            technician_id=tech.id,
+            bay_id=job.bay_id,
+        )
+    )
     return await job_read(session, job, actor.now())
 
 
@@ -191,8 +270,11 @@ async def clock_off(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) -
     if mine is None:
         raise _not_on_job(job, tech.id)
     if len(running) == 1:
-        raise IllegalTransition(f"technician {tech.id!r} is the last one on job {job.id!r}: pause or complete it",
-                                state=status.value, allowed=[Step.PAUSE.value, Step.COMPLETE.value])
+        raise IllegalTransition(
+            f"technician {tech.id!r} is the last one on job {job.id!r}: pause or complete it",
+            state=status.value,
+            allowed=[Step.PAUSE.value, Step.COMPLETE.value],
+        )
     when = actor.when(body.occurred_at)
     await clock_off_one(uow, job, mine, when, "clocked_off")
     return await job_read(session, job, actor.now())
@@ -214,8 +296,17 @@ async def complete(uow: UnitOfWork, actor: Actor, job_id: str, body: JobStep) ->
     job.status, job.completed_at = JobStatus.COMPLETED.value, when
     touch(session, job, when)
     assert job.bay_id is not None
-    await uow.publish(JobCompleted(site_id=job.site_id, occurred_at=when, job_id=job.id, repair_order_id=job.repair_order_id,
-                                   technician_id=tech.id, bay_id=job.bay_id, sold_hours=job.sold_hours))
+    await uow.publish(
+        JobCompleted(
+            site_id=job.site_id,
+            occurred_at=when,
+            job_id=job.id,
+            repair_order_id=job.repair_order_id,
+            technician_id=tech.id,
+            bay_id=job.bay_id,
+            sold_hours=job.sold_hours,
+        )
+    )
     return await job_read(session, job, actor.now())
 
 
@@ -229,10 +320,25 @@ async def request_parts(uow: UnitOfWork, actor: Actor, job_id: str, body: PartsR
     else:
         requested_by = (await acting_technician(session, actor, body.technician_id, site_id=job.site_id, lock=False)).id
     when = actor.when(body.occurred_at)
-    row = PartsRequestRow(id=new_id(), site_id=job.site_id, job_id=job.id, repair_order_id=job.repair_order_id,
-                          requested_by=requested_by, lines=[line.model_dump(mode="json") for line in body.lines], requested_at=when)
+    row = PartsRequestRow(
+        id=new_id(),
+        site_id=job.site_id,
+        job_id=job.id,
+        repair_order_id=job.repair_order_id,
+        requested_by=requested_by,
+        lines=[line.model_dump(mode="json") for line in body.lines],
+        requested_at=when,
+    )
     session.add(row)
-    await uow.publish(PartsRequested(site_id=job.site_id, occurred_at=when, request_id=row.id, job_id=job.id,
-                                     repair_order_id=job.repair_order_id, requested_by=requested_by,
-                                     lines=[RequestedPart(part_number=line.part_number, quantity=line.quantity) for line in body.lines]))
+    await uow.publish(
+        PartsRequested(
+            site_id=job.site_id,
+            occurred_at=when,
+            request_id=row.id,
+            job_id=job.id,
+            repair_order_id=job.repair_order_id,
+            requested_by=requested_by,
+            lines=[RequestedPart(part_number=line.part_number, quantity=line.quantity) for line in body.lines],
+        )
+    )
     return parts_request_read(row)

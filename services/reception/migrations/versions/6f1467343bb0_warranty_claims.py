@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import shared.db
-import services.reception.db
+import shared.columns
 
 
 revision: str = '6f1467343bb0'
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('failure_date', sa.Date(), nullable=True),
     sa.Column('repaired_at', shared.db.UtcDateTime(timezone=True), nullable=False),
     sa.Column('labour', sa.JSON(), nullable=False),
-    sa.Column('labour_rate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
+    sa.Column('labour_rate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('time_cards', sa.JSON(), nullable=False),
     sa.Column('causal_part_number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('complaint', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
@@ -52,10 +52,10 @@ def upgrade() -> None:
     sa.Column('sublet', sa.JSON(), nullable=False),
     sa.Column('campaign_number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('authorisation_number', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
-    sa.Column('claimed_amount', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('approved_amount', services.reception.db.DecimalType(precision=18, scale=4), nullable=True),
-    sa.Column('paid_amount', services.reception.db.DecimalType(precision=18, scale=4), nullable=True),
-    sa.Column('debited_amount', services.reception.db.DecimalType(precision=18, scale=4), nullable=True),
+    sa.Column('claimed_amount', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('approved_amount', shared.columns.ExactDecimal(precision=18, scale=4), nullable=True),
+    sa.Column('paid_amount', shared.columns.ExactDecimal(precision=18, scale=4), nullable=True),
+    sa.Column('debited_amount', shared.columns.ExactDecimal(precision=18, scale=4), nullable=True),
     sa.Column('payment_reference', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
     sa.Column('problems', sa.JSON(), nullable=False),
     sa.Column('oem_reference', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),

@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import shared.db
-import services.reception.db
+import shared.columns
 
 
 revision: str = 'e03b52709b1a'
@@ -94,9 +94,9 @@ def upgrade() -> None:
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('complaint', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('pay_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('sold_hours', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('labour_rate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('parts_estimate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
+    sa.Column('sold_hours', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('labour_rate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('parts_estimate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('required_skill', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
     sa.Column('campaign_number', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
@@ -151,9 +151,9 @@ def upgrade() -> None:
     sa.Column('job_line_id', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True),
     sa.Column('part_number', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('quantity', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('unit_cost', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('unit_price', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
+    sa.Column('quantity', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('unit_cost', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('unit_price', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('occurred_at', shared.db.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('repair_order_id', 'request_id', 'request_line_id', 'kind', 'occurred_at', name='uq_parts_movement')
@@ -211,9 +211,9 @@ def upgrade() -> None:
     sa.Column('site_id', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
     sa.Column('time_zone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('labour_rate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('technician_cost_rate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
-    sa.Column('tax_rate', services.reception.db.DecimalType(precision=18, scale=4), nullable=False),
+    sa.Column('labour_rate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('technician_cost_rate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
+    sa.Column('tax_rate', shared.columns.ExactDecimal(precision=18, scale=4), nullable=False),
     sa.Column('opening_hours', sa.JSON(), nullable=False),
     sa.Column('slot_minutes', sa.Integer(), nullable=False),
     sa.Column('slot_capacity', sa.Integer(), nullable=False),

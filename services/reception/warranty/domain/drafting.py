@@ -83,14 +83,29 @@ def drafts(repair: InvoicedRepair, per: ClaimPer) -> list[ClaimContent]:
         ids = {line.job_line_id for line in group}
         parts = [p for p in repair.parts if p.job_line_id in ids or (index == 0 and p.job_line_id is None)]
         complaint, cause, correction = _texts(group)
-        found.append(ClaimContent(
-            dealer_code=repair.dealer_code, vin=repair.vin, ro_number=repair.ro_number, mileage_in=repair.mileage_in,
-            mileage_out=repair.mileage_out, repair_opened_on=repair.opened_on, repair_closed_on=repair.closed_on,
-            failure_date=repair.arrived_on, labour=[_labour(line, repair.hours) for line in group],
-            labour_rate=group[0].labour_rate,
-            time_cards=[TimeCard(t, line.job_line_id, h) for line in group for t, h in repair.hours.get(line.job_line_id, {}).items()],
-            complaint=complaint, cause=cause, correction=correction,
-            parts=[Part(p.part_number, p.quantity, money(p.unit_price)) for p in parts],
-            sublet=list(repair.sublets) if index == 0 else [], campaign_number=group[0].campaign_number,
-        ))
+        found.append(
+            ClaimContent(
+                dealer_code=repair.dealer_code,
+                vin=repair.vin,
+                ro_number=repair.ro_number,
+                mileage_in=repair.mileage_in,
+                mileage_out=repair.mileage_out,
+                repair_opened_on=repair.opened_on,
+                repair_closed_on=repair.closed_on,
+                failure_date=repair.arrived_on,
+                labour=[_labour(line, repair.hours) for line in group],
+                labour_rate=group[0].labour_rate,
+                time_cards=[
+                    TimeCard(t, line.job_line_id, h)
+                    for line in group
+                    for t, h in repair.hours.get(line.job_line_id, {}).items()
+                ],
+                complaint=complaint,
+                cause=cause,
+                correction=correction,
+                parts=[Part(p.part_number, p.quantity, money(p.unit_price)) for p in parts],
+                sublet=list(repair.sublets) if index == 0 else [],
+                campaign_number=group[0].campaign_number,
+            )
+        )
     return found

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from services.reception.domain.errors import IllegalTransition
 from shared.contracts.warranty import ClaimStatus
+from shared.errors import IllegalTransition
 
 
 class ClaimAction(StrEnum):
@@ -45,7 +45,8 @@ def require(status: ClaimStatus, action: ClaimAction, pending: bool) -> None:
         )
     if action not in _ALLOWED[status]:
         raise IllegalTransition(
-            f"a claim that is {status.value} does not allow {action.value}", state=status.value,
+            f"a claim that is {status.value} does not allow {action.value}",
+            state=status.value,
             allowed=allowed_actions(status, pending),
         )
 
@@ -55,8 +56,12 @@ AT_OEM = frozenset({ClaimStatus.SUBMITTED, ClaimStatus.ACCEPTED})
 
 # How far along the OEM's side each status is, after the claim was taken in.
 _RANK = {
-    ClaimStatus.SUBMITTED: 0, ClaimStatus.ACCEPTED: 1, ClaimStatus.REJECTED: 1, ClaimStatus.RETURNED: 1,
-    ClaimStatus.PAID: 2, ClaimStatus.DEBITED: 3,
+    ClaimStatus.SUBMITTED: 0,
+    ClaimStatus.ACCEPTED: 1,
+    ClaimStatus.REJECTED: 1,
+    ClaimStatus.RETURNED: 1,
+    ClaimStatus.PAID: 2,
+    ClaimStatus.DEBITED: 3,
 }
 _OEM_STATUS = {
     "received": ClaimStatus.SUBMITTED,
@@ -119,5 +124,5 @@ def steps(view: OemView, reported: ClaimStatus, submission: int) -> list[ClaimSt
     if current is not ClaimStatus.SUBMITTED:
         if current not in full:
             return path  # e.g. rejected, then paid: not a road the OEM takes
-        full = full[full.index(current) + 1:]
+        full = full[full.index(current) + 1 :]
     return path + list(full)

@@ -144,17 +144,27 @@ def problems(claim: ClaimContent, rules: OemRules, today: date) -> list[ClaimPro
     if claim.mileage_out is None:
         add("mileage_out", "mileage_out_missing", "mileage out is missing: deliver the vehicle or enter it")
     elif claim.mileage_out < claim.mileage_in:
-        add("mileage_out", "mileage_out_below_in", f"mileage out {claim.mileage_out} is below mileage in {claim.mileage_in}")
+        add(
+            "mileage_out",
+            "mileage_out_below_in",
+            f"mileage out {claim.mileage_out} is below mileage in {claim.mileage_in}",
+        )
     if claim.failure_date is None:
         add("failure_date", "failure_date_missing", "the failure date is missing")
     elif claim.failure_date > claim.repair_opened_on:
-        add("failure_date", "failure_after_repair_opened",
-            f"the failure date {claim.failure_date} is after the repair was opened on {claim.repair_opened_on}")
+        add(
+            "failure_date",
+            "failure_after_repair_opened",
+            f"the failure date {claim.failure_date} is after the repair was opened on {claim.repair_opened_on}",
+        )
     late = (today - claim.repair_closed_on).days
     if late > rules.submission_deadline_days:
-        add("repair_closed_on", "submission_deadline_passed",
+        add(
+            "repair_closed_on",
+            "submission_deadline_passed",
             f"the repair closed on {claim.repair_closed_on}, {late} days ago; the OEM takes claims up to "
-            f"{rules.submission_deadline_days} days after the repair")
+            f"{rules.submission_deadline_days} days after the repair",
+        )
     if not claim.labour or claim.sold_hours <= 0:
         add("sold_hours", "sold_hours_missing", "the claim has no sold (book) hours")
     for name in ("complaint", "cause", "correction"):
@@ -168,8 +178,11 @@ def problems(claim: ClaimContent, rules: OemRules, today: date) -> list[ClaimPro
         limit = rules.authorisation_required_above
         total = claim.amounts().total
         if limit is not None and total > limit and not claim.authorisation_number:
-            add("authorisation_number", "authorisation_missing",
-                f"the claim is for {total}, above {limit}: the OEM's prior authorisation number is required")
+            add(
+                "authorisation_number",
+                "authorisation_missing",
+                f"the claim is for {total}, above {limit}: the OEM's prior authorisation number is required",
+            )
     return found
 
 
@@ -182,18 +195,26 @@ def waiver_refusal(claim: ClaimContent, rules: OemRules) -> ClaimProblem | None:
         return ClaimProblem(field="causal_part_waived", code=code, message=message)
 
     if not rules.causal_part_waiver_allowed:
-        return refused("causal_part_waiver_not_allowed",
-                       "the site's OEM takes no claim without a causal part (no labour-only claims): flag the part that failed")
+        return refused(
+            "causal_part_waiver_not_allowed",
+            "the site's OEM takes no claim without a causal part (no labour-only claims): flag the part that failed",
+        )
     if claim.campaign_number is not None:
-        return refused("causal_part_waiver_on_campaign",
-                       f"a campaign claim ({claim.campaign_number}) needs no causal part: there is nothing to waive")
+        return refused(
+            "causal_part_waiver_on_campaign",
+            f"a campaign claim ({claim.campaign_number}) needs no causal part: there is nothing to waive",
+        )
     if claim.parts:
         numbers = ", ".join(sorted({p.part_number for p in claim.parts}))
-        return refused("causal_part_waiver_with_parts",
-                       f"the claim has parts ({numbers}): a claim with parts cannot waive its causal part; flag the part that failed")
+        return refused(
+            "causal_part_waiver_with_parts",
+            f"the claim has parts ({numbers}): a claim with parts cannot waive its causal part; flag the part that failed",
+        )
     if not (claim.causal_part_waiver_reason or "").strip():
-        return refused("causal_part_waiver_reason_missing",
-                       "a claim without a causal part needs the reason no part was needed (e.g. software reflash, adjustment)")
+        return refused(
+            "causal_part_waiver_reason_missing",
+            "a claim without a causal part needs the reason no part was needed (e.g. software reflash, adjustment)",
+        )
     return None
 
 
@@ -213,5 +234,8 @@ def _causal_part_problems(claim: ClaimContent, rules: OemRules, add: Callable[[s
             hint = " (no part was issued to this job)"
         add("causal_part_number", "causal_part_missing", f"no causal part: flag the part that failed{hint}")
     elif claim.causal_part_number not in numbers:
-        add("causal_part_number", "causal_part_not_on_claim",
-            f"causal part {claim.causal_part_number} is not among the claim's parts ({', '.join(numbers) or 'none'})")
+        add(
+            "causal_part_number",
+            "causal_part_not_on_claim",
+            f"causal part {claim.causal_part_number} is not among the claim's parts ({', '.join(numbers) or 'none'})",
+        )

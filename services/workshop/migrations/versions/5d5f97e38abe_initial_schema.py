@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 import sqlmodel
 import shared.db
-import services.workshop.db
+import shared.columns
 
 
 revision: str = '5d5f97e38abe'
@@ -111,7 +111,7 @@ def upgrade() -> None:
     sa.Column('op_code', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('description', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('required_skill', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('sold_hours', services.workshop.db.DecimalText(length=40), nullable=False),
+    sa.Column('sold_hours', shared.columns.DecimalText(length=40), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
     sa.Column('approved_at', shared.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('decided_at', shared.db.UtcDateTime(timezone=True), nullable=True),
