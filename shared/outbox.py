@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from shared.clock import utcnow
 from shared.cloudevents import CloudEvent
@@ -126,6 +126,7 @@ class OutboxRelay:
         self._stopping = False
         self.connected = False
         self._reconciled = False  # whether the rows in flight when it last stopped or failed were checked against Kafka
+        self._lead: AsyncConnection | None = None  # PostgreSQL: the connection holding the relay's advisory lock
 
     def wake(self) -> None:
         """Tell the relay that a transaction committed outbox rows (call it only then: a pass costs two queries)."""
@@ -154,7 +155,9 @@ class OutboxRelay:
                 backoff = min(backoff * 2, self._max_backoff)
 
     async def relay_once(self) -> int:
-        """Send one batch of unsent rows and mark them; returns how many were sent."""
+        """Send one batch of unsent rows and mark them; returns how many were sent (none while another relay leads)."""
+        if not await self._leading():
+            return 0
         rows = await self._unsent()
         if rows and not self._reconciled:
             rows = await self._drop_already_sent(rows)
@@ -177,16 +180,58 @@ class OutboxRelay:
         self._reconciled = True
         return [row for row in rows if row["event_id"] not in on_topic]
 
+    async def _leading(self) -> bool:
+        """Whether this relay is the one that sends this outbox's rows (on SQLite, always: one process writes it).
+
+        Several replicas of a service share one PostgreSQL outbox: each relay would read the same unsent rows and send
+        them all. One relay leads, holding a session advisory lock on a connection of its own; the others stand by and
+        try again at each pass. The lock goes with the leader's connection (its process killed, or the connection lost),
+        and the relay that takes it over first reconciles with the topics what the last one sent without marking.
+        """
+        if self._engine.dialect.name != "postgresql":
+            return True
+        if self._lead is not None:
+            try:
+                await self._lead.execute(text("SELECT 1"))
+                return True
+            except Exception as exc:  # noqa: BLE001 - the lock went with the connection: stand by and try again
+                log.warning("outbox relay lost its lead (%s); trying to take it again", exc)
+                await self._release_lead()
+        connection = await self._engine.connect()
+        try:
+            key = f"pitwall-outbox-relay:{self._table.name}"
+            leads = (await connection.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key})).scalar()
+            await connection.commit()  # a session lock outlives the transaction; the connection is not left in one
+        except BaseException:
+            await connection.close()
+            raise
+        if not leads:
+            await connection.close()
+            return False
+        self._lead, self._reconciled = connection, False  # what a previous leader sent without marking is looked up
+        return True
+
+    async def _release_lead(self) -> None:
+        connection, self._lead = self._lead, None
+        if connection is not None:
+            try:
+                # Closed for good, not returned to the pool: a pooled connection's reset (a rollback) keeps a session lock.
+                await connection.invalidate()
+                await connection.close()
+            except Exception as exc:  # noqa: BLE001 - a lost connection's lock is already gone
+                log.debug("closing the relay's lead connection: %s", exc)
+
     async def mark_sent(self, ids: list[int]) -> None:
         """Mark rows as sent."""
         async with self._engine.begin() as connection:
             await connection.execute(update(self._table).where(self._table.c.id.in_(ids)).values(sent_at=utcnow()))
 
     async def stop(self) -> None:
-        """Stop after the current batch and close the producer."""
+        """Stop after the current batch, close the producer and give up the lead."""
         self._stopping = True
         self._wake.set()
         await self._close_producer()
+        await self._release_lead()
 
     async def _idle(self) -> None:
         await woken(self._wake, self._poll_seconds)

@@ -145,7 +145,8 @@ def build() -> dict[str, Any]:
             "rows Kafka already holds, so a crash between Kafka's acknowledgement and the row's mark sends nothing twice. "
             "Delivery stays at-least-once where that read-back cannot see the earlier copy: the broker wrote a batch but "
             "its acknowledgement was lost and the record was not yet readable when the relay looked, the record was "
-            "already deleted by retention, or two relays of one service sent the same row. Every subscriber (the "
+            "already deleted by retention, or a relay lost its lead (several replicas: one relay leads) after sending "
+            "rows its successor could not yet read back. Every subscriber (the "
             "services, the OEM, BI tools) must therefore dedupe by the CloudEvent `id` (`ce_id`).",
         },
         "defaultContentType": "application/json",
