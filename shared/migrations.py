@@ -63,10 +63,15 @@ def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
         context.run_migrations()
 
 
+def tables_module(service: str) -> str:
+    """The module holding a service's tables (`adapters/tables.py`, or `db.py` in a service not moved yet)."""
+    tables = "adapters.tables" if (ROOT / "services" / service / "adapters" / "tables.py").exists() else "db"
+    return f"services.{service}.{tables}"
+
+
 def autogenerate(service: str, message: str) -> None:
     """Write a new revision with the difference between the models and the current head."""
-    tables = "adapters.tables" if (ROOT / "services" / service / "adapters" / "tables.py").exists() else "db"
-    importlib.import_module(f"services.{service}.{tables}")
+    importlib.import_module(tables_module(service))
     with tempfile.TemporaryDirectory() as tmp:
         config = alembic_config(service)
         config.set_main_option("sqlalchemy.url", f"sqlite:///{tmp}/scratch.db")

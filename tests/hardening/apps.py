@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from shared.db import create_engine
 from shared.kafka_admin import ensure_topics
-from shared.migrations import upgrade_to_head
+from shared.migrations import tables_module, upgrade_to_head
 from shared.settings import ServiceSettings
 from tools.ports import free_port
 
@@ -49,7 +49,7 @@ async def from_now_on(service: str, settings: ServiceSettings, topics: list[str]
     Only what the test publishes from now on matters to it; the shared topics' history of other tests is skipped rather
     than replayed into every fresh database.
     """
-    infra = importlib.import_module(f"services.{service}.db").infra
+    infra = importlib.import_module(tables_module(service)).infra
     engine = create_engine(settings.resolved_database_url())
     try:
         await upgrade_to_head(engine, service)

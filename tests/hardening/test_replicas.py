@@ -22,7 +22,7 @@ from sqlalchemy import select
 from shared.cloudevents import CloudEvent
 from shared.contracts import TOPICS, reception
 from shared.db import create_engine
-from shared.migrations import upgrade_to_head
+from shared.migrations import tables_module, upgrade_to_head
 from tests.conftest import _fresh_pg_database
 from tests.hardening.apps import ServiceProcess
 from tests.kit import auth, eventually
@@ -35,7 +35,7 @@ RECEIPT = Decimal(3)
 
 async def _outbox(service: str, database_url: str, sites: list[str]) -> list[dict[str, Any]]:
     """The service's outbox rows of these sites, in id order (the order the relays must keep per site)."""
-    table = importlib.import_module(f"services.{service}.adapters.tables").infra.outbox
+    table = importlib.import_module(tables_module(service)).infra.outbox
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:
