@@ -200,7 +200,9 @@ class OutboxRelay:
         connection = await self._engine.connect()
         try:
             key = f"pitwall-outbox-relay:{self._table.name}"
-            leads = (await connection.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key})).scalar()
+            leads = (
+                await connection.execute(text("SELECT pg_try_advisory_lock(hashtext(:key))"), {"key": key})
+            ).scalar()
             await connection.commit()  # a session lock outlives the transaction; the connection is not left in one
         except BaseException:
             await connection.close()
