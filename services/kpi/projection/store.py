@@ -36,7 +36,7 @@ from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, j
 SERIES = {"shift": ("in", "out"), "break": ("break_start", "break_end")}
 SERIES_OF_KIND = {kind: series for series, kinds in SERIES.items() for kind in kinds}
 CHUNK = 300  # keys per query (well under SQLite's and asyncpg's bound-parameter limits)
-_NOTHING = Patch()
+NOTHING = Patch()  # a batch's patch of a row it only needs to exist
 
 
 def _table(model: type[Table]) -> Any:
@@ -50,8 +50,28 @@ def primary_key(model: type[Table]) -> tuple[str, ...]:
 
 
 @cache
-def _blank(model: type[Table]) -> dict[str, None]:
+def blank(model: type[Table]) -> dict[str, None]:
+    """A row of the model with every column empty."""
     return dict.fromkeys(c.name for c in _table(model).columns)
+
+
+def merged(model: type[Table], key: dict[str, Any], before: dict[str, Any] | None, patches: list[Patch]) -> dict[str, Any]:
+    """The row after a batch's patches (a new row from its key when there was none)."""
+    row = dict(before) if before is not None else {**blank(model), **key}
+    for patch in patches:
+        row = apply_patch(row, patch)
+    return row
+
+
+def derived_job_rows(site_id: str, job_id: str, marks: list[Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A job's interval rows and bay-hold rows, from its mark rows."""
+    points = [Mark(r["at"], r["kind"], r["technician_id"], r["bay_id"]) for r in marks]
+    ro = next((r["repair_order_id"] for r in marks if r["repair_order_id"]), None)
+    intervals = [{"site_id": site_id, "job_id": job_id, "technician_id": i.technician_id, "start": i.start, "end": i.end,
+                  "bay_id": i.bay_id, "repair_order_id": ro} for i in job_intervals(points)]
+    holds = [{"site_id": site_id, "job_id": job_id, "bay_id": h.bay_id, "start": h.start, "end": h.end}
+             for h in bay_holds(points)]
+    return intervals, holds
 
 
 @dataclass
@@ -107,7 +127,7 @@ async def write(session: AsyncSession, changes: Changes) -> None:
     """Write a batch's changes inside the session's transaction."""
     conn = await session.connection()
     for site_id in changes.sites:
-        changes.merge(SiteFact, {"site_id": site_id}, _NOTHING)
+        changes.merge(SiteFact, {"site_id": site_id}, NOTHING)
     for model, entries in changes.merges.items():
         await _merge_rows(conn, model, entries)
     for model, facts in changes.facts.items():
@@ -121,8 +141,8 @@ async def write(session: AsyncSession, changes: Changes) -> None:
 async def insert_ignore(conn: AsyncConnection, model: type[Table], rows: list[dict[str, Any]]) -> None:
     """Insert facts, keeping the rows whose key already exists."""
     if rows:
-        blank = _blank(model)
-        await conn.execute(_insert(conn, model).on_conflict_do_nothing(), [{**blank, **row} for row in rows])
+        empty = blank(model)
+        await conn.execute(_insert(conn, model).on_conflict_do_nothing(), [{**empty, **row} for row in rows])
 
 
 async def _existing(conn: AsyncConnection, model: type[Table], idents: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
@@ -141,9 +161,7 @@ async def _merge_rows(conn: AsyncConnection, model: type[Table],
     created, changed = [], []
     for ident, (key, patches) in entries.items():
         before = existing.get(ident)
-        row = dict(before) if before is not None else {**_blank(model), **key}
-        for patch in patches:
-            row = apply_patch(row, patch)
+        row = merged(model, key, before, patches)
         if before is None:
             created.append(row)
         elif row != before:
@@ -168,12 +186,9 @@ async def _rederive_jobs(conn: AsyncConnection, jobs: list[tuple[str, str]]) -> 
         await conn.execute(delete(holds).where(tuple_(holds.c.site_id, holds.c.job_id).in_(chunk)))
         derived_intervals, derived_holds = [], []
         for (site_id, job_id), job_marks in by_job.items():
-            points = [Mark(r["at"], r["kind"], r["technician_id"], r["bay_id"]) for r in job_marks]
-            ro = next((r["repair_order_id"] for r in job_marks if r["repair_order_id"]), None)
-            derived_intervals += [{"site_id": site_id, "job_id": job_id, "technician_id": i.technician_id, "start": i.start,
-                                   "end": i.end, "bay_id": i.bay_id, "repair_order_id": ro} for i in job_intervals(points)]
-            derived_holds += [{"site_id": site_id, "job_id": job_id, "bay_id": h.bay_id, "start": h.start, "end": h.end}
-                              for h in bay_holds(points)]
+            intervals_of_job, holds_of_job = derived_job_rows(site_id, job_id, job_marks)
+            derived_intervals += intervals_of_job
+            derived_holds += holds_of_job
         if derived_intervals:
             await conn.execute(intervals.insert(), derived_intervals)
         if derived_holds:

@@ -9,6 +9,7 @@ fails puts the rows back. Sites owned elsewhere (a topic with another partition 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 
 
@@ -79,17 +80,14 @@ class LiveState:
 
     async def hold(self, engine: AsyncEngine, site_ids: Iterable[str], lock: asyncio.Lock | None) -> None:
         """Read the owned ones of these sites not held yet (under the consumer's batch lock: no batch runs meanwhile)."""
-        async def read() -> None:
-            wanted = {s for s in site_ids if self._owns(s) and s not in self.rows.sites}
+        chosen = [s for s in site_ids if self._owns(s)]
+        if all(s in self.rows.sites for s in chosen):
+            return  # the usual case: no wait for a batch under way
+        async with lock if lock is not None else contextlib.nullcontext():
+            wanted = {s for s in chosen if s not in self.rows.sites}  # again: a batch may have read some meanwhile
             if wanted:
                 async with engine.connect() as conn:
                     await self._load(conn, wanted)
-
-        if lock is None:
-            await read()
-        else:
-            async with lock:
-                await read()
 
     async def reread_targets(self, engine: AsyncEngine, site_ids: Iterable[str] | None = None) -> None:
         """Read the targets and reference data of held sites again (they are written over REST, not by events)."""

@@ -28,13 +28,12 @@ from services.kpi.db import (
     SiteFact,
     Table,
 )
-from services.kpi.projection.rules import Mark, Patch, apply_patch, bay_holds, job_intervals, pair
-from services.kpi.projection.store import SERIES, Changes, primary_key
+from services.kpi.projection.rules import pair
+from services.kpi.projection.store import NOTHING, SERIES, Changes, blank, derived_job_rows, merged, primary_key
 from shared.db import UtcDateTime
 
 Ident = tuple[Any, ...]
 Row = dict[str, Any]
-_NOTHING = Patch()
 
 # Rows looked up by more than their key when a batch re-derives intervals: model → the lookup's values of a row.
 INDEXED: dict[type[Table], Callable[[Row], tuple[Any, ...]]] = {
@@ -74,12 +73,6 @@ def _normalizers(model: type[Table]) -> tuple[tuple[str, Callable[[Any], Any]], 
         elif isinstance(column.type, JSON):
             chosen.append((column.name, _json))
     return tuple(chosen)
-
-
-@cache
-def blank(model: type[Table]) -> Row:
-    """A row of the model with every column empty."""
-    return dict.fromkeys(c.name for c in model.__table__.columns)  # type: ignore[attr-defined]
 
 
 def as_stored(model: type[Table], row: Row) -> Row:
@@ -176,15 +169,12 @@ class Rows:
     def apply(self, changes: Changes) -> None:
         """Apply a batch's changes to the rows, as projection.store.write does to the tables."""
         for site_id in changes.sites:
-            changes.merge(SiteFact, {"site_id": site_id}, _NOTHING)
+            changes.merge(SiteFact, {"site_id": site_id}, NOTHING)
         for model, entries in changes.merges.items():
             for ident, (key, patches) in entries.items():
                 state = self.site(key["site_id"])
                 before = state.get(model, ident)
-                row = dict(before) if before is not None else {**blank(model), **key}
-                for patch in patches:
-                    row = apply_patch(row, patch)
-                row = as_stored(model, row)
+                row = as_stored(model, merged(model, key, before, patches))
                 if row != before:
                     self._put(state, model, ident, row)
         for model, facts in changes.facts.items():
@@ -210,13 +200,7 @@ class Rows:
 
     def _rederive_job(self, state: SiteState, job_id: str) -> None:
         marks = sorted(state.indexed(JobMarkFact, job_id), key=lambda r: (r["at"], r["kind"], r["technician_id"]))
-        points = [Mark(r["at"], r["kind"], r["technician_id"], r["bay_id"]) for r in marks]
-        ro = next((r["repair_order_id"] for r in marks if r["repair_order_id"]), None)
-        site_id = state.site_id
-        intervals = [{"site_id": site_id, "job_id": job_id, "technician_id": i.technician_id, "start": i.start, "end": i.end,
-                      "bay_id": i.bay_id, "repair_order_id": ro} for i in job_intervals(points)]
-        holds = [{"site_id": site_id, "job_id": job_id, "bay_id": h.bay_id, "start": h.start, "end": h.end}
-                 for h in bay_holds(points)]
+        intervals, holds = derived_job_rows(state.site_id, job_id, marks)
         self._replace(state, JobIntervalFact, state.indexed(JobIntervalFact, job_id), intervals)
         self._replace(state, BayHoldFact, state.indexed(BayHoldFact, job_id), holds)
 
